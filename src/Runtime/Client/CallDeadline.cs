@@ -1,0 +1,59 @@
+using System;
+using System.Diagnostics;
+
+namespace TypedZmq.Client;
+
+/// <summary>The time budget of one call, measured with a monotonic clock, plus its absolute form for the header.</summary>
+internal readonly struct CallDeadline
+{
+    private readonly long _startTimestamp;
+
+    public CallDeadline(TimeSpan timeout)
+    {
+        Timeout = timeout;
+        _startTimestamp = Stopwatch.GetTimestamp();
+        UnixMilliseconds = IsInfinite
+            ? 0
+            : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)Math.Ceiling(timeout.TotalMilliseconds);
+    }
+
+    public TimeSpan Timeout { get; }
+
+    public bool IsInfinite => Timeout == System.Threading.Timeout.InfiniteTimeSpan;
+
+    /// <summary>The absolute deadline carried in the request header (0 = none).</summary>
+    public long UnixMilliseconds { get; }
+
+    public TimeSpan Remaining
+    {
+        get
+        {
+            if (IsInfinite)
+            {
+                return System.Threading.Timeout.InfiniteTimeSpan;
+            }
+
+            TimeSpan left = Timeout - Stopwatch.GetElapsedTime(_startTimestamp);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
+    public bool IsExpired => !IsInfinite && Remaining == TimeSpan.Zero;
+
+    /// <summary>The next wait: at most <paramref name="slice"/>, never past the deadline.</summary>
+    public TimeSpan NextWait(TimeSpan slice)
+    {
+        if (IsInfinite)
+        {
+            return slice;
+        }
+
+        TimeSpan left = Remaining;
+        return left < slice ? left : slice;
+    }
+
+    public static string Describe(TimeSpan timeout) =>
+        timeout == System.Threading.Timeout.InfiniteTimeSpan ? "no timeout"
+        : timeout.TotalSeconds >= 1 ? $"{timeout.TotalSeconds:0.###} s"
+        : $"{timeout.TotalMilliseconds:0.###} ms";
+}

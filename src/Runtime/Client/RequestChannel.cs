@@ -1,0 +1,262 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using NetMQ;
+using NetMQ.Sockets;
+using TypedZmq.Internal;
+using TypedZmq.Protocol;
+
+namespace TypedZmq.Client;
+
+/// <summary>
+/// The simple client channel: one <see cref="RequestSocket"/>, one call at a time, the exchange done on the calling
+/// thread. Callers on other threads queue on a gate, so the socket is never used by two threads at once.
+/// </summary>
+/// <remarks>
+/// A REQ socket whose reply never came is stuck in its send/receive state machine. After a timeout or a cancellation
+/// the channel closes it with zero linger and opens a fresh one (the ZeroMQ guide's Lazy Pirate), so the next call
+/// works; a late reply to the old socket is discarded with it.
+/// </remarks>
+internal sealed class RequestChannel : RpcChannel, IDisposable
+{
+    // How often a waiting call looks at its cancellation token and at Dispose. A reply wakes it at once regardless.
+    private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(20);
+
+    private readonly string _endpoint;
+    private readonly TimeSpan _defaultTimeout;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private RequestSocket? _socket;
+    private ulong _lastRequestId;
+    private volatile bool _disposed;
+
+    public RequestChannel(string endpoint, TimeSpan defaultTimeout)
+    {
+        _endpoint = endpoint;
+        _defaultTimeout = defaultTimeout;
+
+        // Connect now so that a malformed endpoint fails in the constructor, not on the first call.
+        _socket = CreateSocket();
+    }
+
+    public string Endpoint => _endpoint;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+
+        // Whoever holds the gate owns the socket. If a call is in flight it sees _disposed within one wait slice,
+        // fails, and closes the socket on its way out (see ReleaseGate); otherwise close it here.
+        if (_gate.Wait(0))
+        {
+            CloseSocket();
+            _gate.Release();
+        }
+    }
+
+    private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken)
+    {
+        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
+        try
+        {
+            ThrowIfDisposed(request.Method);
+            if (!_gate.Wait(deadline.Remaining, cancellationToken))
+            {
+                throw TimedOut(request.Method, deadline, queued: true);
+            }
+
+            try
+            {
+                return ExchangeLocked<TResult>(request, deadline, cancellationToken);
+            }
+            finally
+            {
+                ReleaseGate();
+            }
+        }
+        finally
+        {
+            request.Return();
+        }
+    }
+
+    private protected override async Task<TResult> InvokeCoreAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
+    {
+        // Read the call-scoped timeout before the first await, on the caller's flow.
+        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
+        try
+        {
+            ThrowIfDisposed(request.Method);
+            if (!_gate.Wait(0) && !await _gate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
+            {
+                throw TimedOut(request.Method, deadline, queued: true);
+            }
+
+            try
+            {
+                // The request channel is synchronous by design (one REQ socket, lockstep); only the wait for the gate
+                // is asynchronous. The multiplexed channel is the one for many concurrent asynchronous calls.
+                return ExchangeLocked<TResult>(request, deadline, cancellationToken);
+            }
+            finally
+            {
+                ReleaseGate();
+            }
+        }
+        finally
+        {
+            request.Return();
+        }
+    }
+
+    private TResult ExchangeLocked<TResult>(RpcRequest request, in CallDeadline deadline, CancellationToken cancellationToken)
+    {
+        RpcMethod method = request.Method;
+        ThrowIfDisposed(method);
+        RequestSocket socket = _socket ??= CreateSocket();
+
+        ulong requestId = ++_lastRequestId;
+        var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds);
+        if (!Frames.TrySend(socket, header, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1))))
+        {
+            ResetSocket();
+            throw new RpcException(
+                RpcStatus.Unavailable,
+                $"{method}: the request could not be queued for {_endpoint}. Check that the endpoint is right and the server is running.");
+        }
+
+        var headerMsg = default(Msg);
+        var payloadMsg = default(Msg);
+        headerMsg.InitEmpty();
+        payloadMsg.InitEmpty();
+        try
+        {
+            while (!socket.TryReceive(ref headerMsg, deadline.NextWait(WaitSlice)))
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    ResetSocket();
+                    throw new OperationCanceledException(
+                        $"{method} was cancelled while waiting for its reply; the call may still run on the server.",
+                        cancellationToken);
+                }
+
+                if (_disposed)
+                {
+                    ResetSocket();
+                    throw new RpcException(
+                        RpcStatus.Cancelled,
+                        $"{method}: the RpcClient was disposed while the call waited for its reply; the call may still run on the server.");
+                }
+
+                if (deadline.IsExpired)
+                {
+                    ResetSocket();
+                    throw TimedOut(method, deadline, queued: false);
+                }
+            }
+
+            if (!headerMsg.HasMore || !socket.TryReceive(ref payloadMsg, TimeSpan.FromSeconds(1)))
+            {
+                if (headerMsg.HasMore)
+                {
+                    ResetSocket();
+                }
+
+                throw NotTypedZmq(method, "a single-frame reply");
+            }
+
+            if (payloadMsg.HasMore)
+            {
+                Frames.DrainRemainingFrames(socket, hasMore: true);
+                throw NotTypedZmq(method, "a reply of more than two frames");
+            }
+
+            if (RpcHeader.TryParse(headerMsg.Slice(), out RpcHeader reply, out string? error) != HeaderParseResult.Ok)
+            {
+                throw NotTypedZmq(method, "a reply without a valid header (" + error + ")");
+            }
+
+            if (reply.RequestId != requestId)
+            {
+                // REQ/REP matches replies to requests, so this is a server bug; never hand a caller someone else's answer.
+                ResetSocket();
+                throw new RpcException(
+                    RpcStatus.Internal,
+                    $"{method}: the reply is for request {reply.RequestId}, not {requestId}. The server echoed the wrong request id.");
+            }
+
+            return ReplyDecoder.Decode<TResult>(method, reply, payloadMsg.Slice());
+        }
+        finally
+        {
+            headerMsg.Close();
+            payloadMsg.Close();
+        }
+    }
+
+    private RpcException NotTypedZmq(RpcMethod method, string what) =>
+        new(
+            RpcStatus.Internal,
+            $"{method}: {_endpoint} sent {what}. The endpoint is probably not a TypedZmq server, or speaks another protocol version.");
+
+    private RpcException TimedOut(RpcMethod method, in CallDeadline deadline, bool queued) =>
+        new(
+            RpcStatus.DeadlineExceeded,
+            queued
+                ? $"{method} did not start within {CallDeadline.Describe(deadline.Timeout)}: other calls on this RpcClient held its socket. " +
+                  "Raise the timeout, use more clients, or use fewer concurrent callers."
+                : $"{method} got no reply from {_endpoint} within {CallDeadline.Describe(deadline.Timeout)}. " +
+                  "The server may be down, unreachable or slow, and the call may still have run on it. " +
+                  "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls.");
+
+    private void ThrowIfDisposed(RpcMethod method)
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(nameof(RpcClient), $"{method} was called on a disposed RpcClient.");
+        }
+    }
+
+    private void ReleaseGate()
+    {
+        _gate.Release();
+
+        // Dispose may have run while this call held the gate; if so, close the socket now that nobody uses it.
+        if (_disposed && _gate.Wait(0))
+        {
+            CloseSocket();
+            _gate.Release();
+        }
+    }
+
+    private RequestSocket CreateSocket()
+    {
+        var socket = new RequestSocket();
+        try
+        {
+            // Never keep unsent requests around after close: a stuck socket must die at once, and Dispose must not wait.
+            socket.Options.Linger = TimeSpan.Zero;
+            socket.Connect(_endpoint);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private void ResetSocket() => CloseSocket();
+
+    private void CloseSocket()
+    {
+        RequestSocket? socket = _socket;
+        _socket = null;
+        socket?.Dispose();
+    }
+}

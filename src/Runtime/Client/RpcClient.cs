@@ -1,0 +1,83 @@
+using System;
+using TypedZmq.Client;
+using TypedZmq.Internal;
+
+namespace TypedZmq;
+
+/// <summary>
+/// A connection to a TypedZmq server, from which typed proxies are created.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The client uses one ZeroMQ REQ socket and makes one call at a time: calls from several threads are safe and
+/// are served in turn. A call that gets no reply within its timeout fails with
+/// <see cref="RpcStatus.DeadlineExceeded"/>, and the client replaces its socket so that the next call works.
+/// </para>
+/// <para>Dispose the client to close its socket; calls still waiting fail promptly with <see cref="RpcStatus.Cancelled"/>.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// using var client = new RpcClient("tcp://localhost:5555");
+/// IGreeter greeter = client.CreateProxy&lt;IGreeter&gt;();
+/// Console.WriteLine(greeter.SayHello("World"));
+/// </code>
+/// </example>
+public sealed class RpcClient : IDisposable
+{
+    private readonly RequestChannel _channel;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a client for the server at <paramref name="endpoint"/> with default options.</summary>
+    /// <param name="endpoint">For example <c>tcp://localhost:5555</c> or <c>inproc://greeter</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="endpoint"/> is not a valid ZeroMQ endpoint.</exception>
+    public RpcClient(string endpoint)
+        : this(new RpcClientOptions { Endpoint = endpoint })
+    {
+    }
+
+    /// <summary>Creates a client with explicit options.</summary>
+    /// <param name="options">The endpoint and the call timeout.</param>
+    /// <exception cref="ArgumentException">The endpoint is not a valid ZeroMQ endpoint.</exception>
+    public RpcClient(RpcClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.Endpoint))
+        {
+            throw new ArgumentException("An endpoint such as tcp://localhost:5555 is required.", nameof(options));
+        }
+
+        Options = options;
+        try
+        {
+            _channel = new RequestChannel(options.Endpoint, options.Timeout);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            throw new ArgumentException(
+                $"Cannot connect to '{options.Endpoint}': {ex.Message} Use an endpoint such as tcp://localhost:5555 or inproc://name.",
+                nameof(options),
+                ex);
+        }
+    }
+
+    /// <summary>The options this client was created with.</summary>
+    public RpcClientOptions Options { get; }
+
+    /// <summary>Creates a proxy that implements <typeparamref name="TService"/> by calling the server.</summary>
+    /// <typeparam name="TService">An interface marked with <see cref="RpcServiceAttribute"/>.</typeparam>
+    /// <returns>A proxy; cheap to create, and safe to share between threads.</returns>
+    /// <exception cref="InvalidOperationException">No proxy was generated for <typeparamref name="TService"/>.</exception>
+    public TService CreateProxy<TService>()
+        where TService : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return RpcServiceRegistry.GetProxyFactory<TService>()(_channel);
+    }
+
+    /// <summary>Closes the socket. Calls still waiting for a reply fail promptly; the process never waits on unsent requests.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _channel.Dispose();
+    }
+}

@@ -1,0 +1,39 @@
+using System.ComponentModel;
+
+namespace TypedZmq.Internal;
+
+/// <summary>
+/// Describes one method of a service on the wire. Created once per method by generated code.
+/// Not for direct use: part of the contract between generated code and the runtime.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class RpcMethod
+{
+    /// <summary>Creates a method descriptor.</summary>
+    /// <param name="serviceName">The service's wire name.</param>
+    /// <param name="serviceId">The service id (FNV-1a of the service name unless explicit).</param>
+    /// <param name="methodName">The method's name as declared.</param>
+    /// <param name="methodId">The method id (FNV-1a of the method signature unless explicit).</param>
+    public RpcMethod(string serviceName, uint serviceId, string methodName, uint methodId)
+    {
+        ServiceName = serviceName;
+        ServiceId = serviceId;
+        MethodName = methodName;
+        MethodId = methodId;
+    }
+
+    /// <summary>The service's wire name.</summary>
+    public string ServiceName { get; }
+
+    /// <summary>The service id.</summary>
+    public uint ServiceId { get; }
+
+    /// <summary>The method's name as declared.</summary>
+    public string MethodName { get; }
+
+    /// <summary>The method id.</summary>
+    public uint MethodId { get; }
+
+    /// <summary>Returns <c>Service.Method</c>, the form used in error messages.</summary>
+    public override string ToString() => ServiceName + "." + MethodName;
+}

@@ -1,0 +1,64 @@
+using System;
+using System.ComponentModel;
+using TypedZmq.Protocol;
+
+namespace TypedZmq.Internal;
+
+/// <summary>
+/// A request being built by a generated proxy: the method plus its arguments, encoded one after another with
+/// MemoryPack into a pooled buffer. Obtained from <see cref="RpcChannel.CreateRequest"/> and handed back to the
+/// channel by one of its <c>Invoke</c> methods, which returns it to the pool.
+/// Not for direct use: part of the contract between generated code and the runtime.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class RpcRequest
+{
+    [ThreadStatic]
+    private static RpcRequest? t_cached;
+
+    private readonly PayloadBuffer _payload = new();
+    private RpcMethod? _method;
+
+    private RpcRequest()
+    {
+    }
+
+    /// <summary>The method being called.</summary>
+    public RpcMethod Method => _method ?? throw new InvalidOperationException("This request was already sent.");
+
+    internal ReadOnlySpan<byte> Payload => _payload.WrittenSpan;
+
+    /// <summary>Appends one argument, encoded with MemoryPack.</summary>
+    /// <typeparam name="T">The parameter's declared type.</typeparam>
+    /// <param name="value">The argument.</param>
+    public void Write<T>(T value)
+    {
+        try
+        {
+            PayloadCodec.WriteValue(_payload, value);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw new RpcException(
+                RpcStatus.Internal,
+                $"Could not encode an argument of type {typeof(T)} for {Method}: {ex.Message} " +
+                "Make sure the type is [MemoryPackable] or a type MemoryPack supports.",
+                ex);
+        }
+    }
+
+    internal static RpcRequest Rent(RpcMethod method)
+    {
+        RpcRequest request = t_cached ?? new RpcRequest();
+        t_cached = null;
+        request._method = method;
+        return request;
+    }
+
+    internal void Return()
+    {
+        _method = null;
+        _payload.Reset();
+        t_cached = this;
+    }
+}

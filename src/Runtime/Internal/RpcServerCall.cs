@@ -1,0 +1,188 @@
+using System;
+using System.ComponentModel;
+using System.Threading;
+using System.Threading.Tasks;
+using TypedZmq.Protocol;
+
+namespace TypedZmq.Internal;
+
+/// <summary>
+/// One request being served: generated dispatchers read its arguments in order and complete it with the result.
+/// Not for direct use: part of the contract between generated code and the runtime.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class RpcServerCall
+{
+    private readonly PayloadBuffer _result = new();
+    private ReadOnlyMemory<byte> _arguments;
+    private int _offset;
+    private int _argumentIndex;
+    private string _serviceName = "";
+
+    internal RpcServerCall()
+    {
+    }
+
+    /// <summary>The id of the method being called.</summary>
+    public uint MethodId { get; private set; }
+
+    /// <summary>Cancelled when the server stops; pass it to implementations that take a <see cref="CancellationToken"/>.</summary>
+    public CancellationToken CancellationToken { get; private set; }
+
+    internal ulong RequestId { get; private set; }
+
+    internal uint ServiceId { get; private set; }
+
+    internal ReadOnlySpan<byte> Result => _result.WrittenSpan;
+
+    /// <summary>Set when an asynchronous implementation failed; read back on the server's socket thread.</summary>
+    internal Exception? Failure { get; set; }
+
+    /// <summary>Reads the next argument.</summary>
+    /// <typeparam name="T">The parameter's declared type.</typeparam>
+    /// <returns>The decoded argument.</returns>
+    /// <exception cref="RpcException">With <see cref="RpcStatus.BadRequest"/> when the payload does not hold such a value.</exception>
+    public T Read<T>()
+    {
+        _argumentIndex++;
+        try
+        {
+            return PayloadCodec.ReadValue<T>(_arguments.Span, ref _offset)!;
+        }
+        catch (Exception ex)
+        {
+            throw new RpcException(
+                RpcStatus.BadRequest,
+                $"argument {_argumentIndex} of method 0x{MethodId:x8} on {_serviceName} could not be decoded as {typeof(T)} ({ex.Message}). " +
+                "Client and server were probably built from different versions of the contract.",
+                ex);
+        }
+    }
+
+    /// <summary>Checks that every byte of the payload was consumed by the arguments.</summary>
+    /// <exception cref="RpcException">With <see cref="RpcStatus.BadRequest"/> when bytes are left over.</exception>
+    public void EndArguments()
+    {
+        if (_offset != _arguments.Length)
+        {
+            throw new RpcException(
+                RpcStatus.BadRequest,
+                $"the request payload has {_arguments.Length - _offset} bytes left after the {_argumentIndex} argument(s) " +
+                $"of method 0x{MethodId:x8} on {_serviceName}. Client and server were probably built from different versions of the contract.");
+        }
+    }
+
+    /// <summary>Completes a call whose method returns nothing.</summary>
+    /// <returns>A completed value task.</returns>
+    public ValueTask Complete() => default;
+
+    /// <summary>Completes a call with its result.</summary>
+    /// <typeparam name="T">The method's return type.</typeparam>
+    /// <param name="result">The result to send back.</param>
+    /// <returns>A completed value task.</returns>
+    public ValueTask Complete<T>(T result)
+    {
+        WriteResult(result);
+        return default;
+    }
+
+    /// <summary>Completes a call when the implementation's task completes.</summary>
+    /// <param name="task">The implementation's task.</param>
+    /// <returns>A value task that completes with <paramref name="task"/>.</returns>
+    public ValueTask CompleteAsync(Task task)
+    {
+        ThrowIfNullTask(task);
+        return task.IsCompletedSuccessfully ? default : new ValueTask(task);
+    }
+
+    /// <summary>Completes a call with the result of the implementation's task.</summary>
+    /// <typeparam name="T">The task's result type.</typeparam>
+    /// <param name="task">The implementation's task.</param>
+    /// <returns>A value task that completes once the result is written.</returns>
+    public ValueTask CompleteAsync<T>(Task<T> task)
+    {
+        ThrowIfNullTask(task);
+        if (task.IsCompletedSuccessfully)
+        {
+            WriteResult(task.Result);
+            return default;
+        }
+
+        return AwaitAndWrite(task);
+    }
+
+    /// <summary>Completes a call when the implementation's value task completes.</summary>
+    /// <param name="task">The implementation's value task.</param>
+    /// <returns>The same value task.</returns>
+    public ValueTask CompleteAsync(ValueTask task) => task;
+
+    /// <summary>Completes a call with the result of the implementation's value task.</summary>
+    /// <typeparam name="T">The value task's result type.</typeparam>
+    /// <param name="task">The implementation's value task.</param>
+    /// <returns>A value task that completes once the result is written.</returns>
+    public ValueTask CompleteAsync<T>(ValueTask<T> task)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            WriteResult(task.Result);
+            return default;
+        }
+
+        return AwaitAndWrite(task);
+    }
+
+    /// <summary>Fails the call because the service has no method with <see cref="MethodId"/>.</summary>
+    /// <returns>Never returns.</returns>
+    /// <exception cref="RpcException">Always, with <see cref="RpcStatus.Unimplemented"/>.</exception>
+    public ValueTask UnknownMethod() =>
+        throw new RpcException(
+            RpcStatus.Unimplemented,
+            $"{_serviceName} has no method with id 0x{MethodId:x8} on this server. " +
+            "The client was probably built from a newer contract than the server; deploy the server with the same contract.");
+
+    internal void Begin(ulong requestId, uint serviceId, uint methodId, string serviceName, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken)
+    {
+        RequestId = requestId;
+        ServiceId = serviceId;
+        MethodId = methodId;
+        _serviceName = serviceName;
+        _arguments = arguments;
+        _offset = 0;
+        _argumentIndex = 0;
+        _result.Reset();
+        Failure = null;
+        CancellationToken = cancellationToken;
+    }
+
+    /// <summary>Drops the reference to the request payload once the arguments are decoded (its frame is closed).</summary>
+    internal void ReleaseArguments() => _arguments = default;
+
+    private void WriteResult<T>(T result)
+    {
+        try
+        {
+            PayloadCodec.WriteValue(_result, result);
+        }
+        catch (Exception ex)
+        {
+            throw new RpcException(
+                RpcStatus.Internal,
+                $"the result of method 0x{MethodId:x8} on {_serviceName} could not be encoded as {typeof(T)} ({ex.Message}).",
+                ex);
+        }
+    }
+
+    private void ThrowIfNullTask(Task? task)
+    {
+        if (task is null)
+        {
+            throw new RpcException(
+                RpcStatus.Internal,
+                $"the implementation of method 0x{MethodId:x8} on {_serviceName} returned a null Task; return a completed task instead.");
+        }
+    }
+
+    private async ValueTask AwaitAndWrite<T>(Task<T> task) => WriteResult(await task.ConfigureAwait(false));
+
+    private async ValueTask AwaitAndWrite<T>(ValueTask<T> task) => WriteResult(await task.ConfigureAwait(false));
+}

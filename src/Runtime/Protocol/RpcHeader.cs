@@ -1,0 +1,117 @@
+using System;
+using System.Buffers.Binary;
+
+namespace TypedZmq.Protocol;
+
+/// <summary>
+/// The fixed 32-byte header frame of protocol version 1. Layout (little-endian), documented in <c>docs/protocol.md</c>:
+/// <code>
+/// offset size field
+///  0     1    magic      0x54 ('T')
+///  1     1    version    1
+///  2     1    kind       1 request, 2 reply, 3 error
+///  3     1    status     0, or an RpcStatus in an error
+///  4     4    flags      0 in version 1; receivers ignore it
+///  8     8    request id chosen by the client, echoed in the reply
+/// 16     4    service id
+/// 20     4    method id
+/// 24     8    deadline   absolute, Unix time in milliseconds (UTC); 0 = none
+/// </code>
+/// </summary>
+internal readonly struct RpcHeader
+{
+    public const int Size = 32;
+    public const byte Magic = 0x54;
+    public const byte CurrentVersion = 1;
+
+    public RpcHeader(MessageKind kind, RpcStatus status, ulong requestId, uint serviceId, uint methodId, long deadlineUnixMs)
+    {
+        Kind = kind;
+        Status = status;
+        RequestId = requestId;
+        ServiceId = serviceId;
+        MethodId = methodId;
+        DeadlineUnixMs = deadlineUnixMs;
+    }
+
+    public MessageKind Kind { get; }
+
+    public RpcStatus Status { get; }
+
+    public ulong RequestId { get; }
+
+    public uint ServiceId { get; }
+
+    public uint MethodId { get; }
+
+    public long DeadlineUnixMs { get; }
+
+    public void Write(Span<byte> destination)
+    {
+        destination[0] = Magic;
+        destination[1] = CurrentVersion;
+        destination[2] = (byte)Kind;
+        destination[3] = (byte)Status;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(4), 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination.Slice(8), RequestId);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(16), ServiceId);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(20), MethodId);
+        BinaryPrimitives.WriteInt64LittleEndian(destination.Slice(24), DeadlineUnixMs);
+    }
+
+    /// <summary>Parses a header frame; on failure says why in words a peer's developer can act on.</summary>
+    public static HeaderParseResult TryParse(ReadOnlySpan<byte> source, out RpcHeader header, out string? error)
+    {
+        header = default;
+        if (source.Length == 0 || source[0] != Magic)
+        {
+            error = "the first frame is not a TypedZmq header (it must start with the magic byte 0x54); " +
+                    "this endpoint speaks TypedZmq protocol version 1, see docs/protocol.md";
+            return HeaderParseResult.NotTypedZmq;
+        }
+
+        if (source.Length < 2 || source[1] != CurrentVersion)
+        {
+            error = source.Length < 2
+                ? "the header frame is truncated before its version byte"
+                : $"protocol version {source[1]} is not supported; this endpoint speaks version {CurrentVersion}";
+            return source.Length < 2 ? HeaderParseResult.Malformed : HeaderParseResult.UnsupportedVersion;
+        }
+
+        if (source.Length != Size)
+        {
+            error = $"the header frame is {source.Length} bytes; protocol version 1 headers are exactly {Size} bytes";
+            return HeaderParseResult.Malformed;
+        }
+
+        var kind = (MessageKind)source[2];
+        if (kind is not (MessageKind.Request or MessageKind.Reply or MessageKind.Error))
+        {
+            error = $"unknown message kind {source[2]} (1 = request, 2 = reply, 3 = error)";
+            return HeaderParseResult.Malformed;
+        }
+
+        header = new RpcHeader(
+            kind,
+            (RpcStatus)source[3],
+            BinaryPrimitives.ReadUInt64LittleEndian(source.Slice(8)),
+            BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(16)),
+            BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(20)),
+            BinaryPrimitives.ReadInt64LittleEndian(source.Slice(24)));
+        error = null;
+        return HeaderParseResult.Ok;
+    }
+
+    /// <summary>Reads the request id from a header that failed to parse, if enough of it is there, so the error
+    /// reply can still be correlated by a peer that multiplexes.</summary>
+    public static ulong PeekRequestId(ReadOnlySpan<byte> source) =>
+        source.Length >= 16 ? BinaryPrimitives.ReadUInt64LittleEndian(source.Slice(8)) : 0;
+}
+
+internal enum HeaderParseResult
+{
+    Ok,
+    NotTypedZmq,
+    UnsupportedVersion,
+    Malformed,
+}
