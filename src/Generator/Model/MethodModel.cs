@@ -1,0 +1,20 @@
+namespace TypedZmq.Generator.Model;
+
+/// <summary>One method of a service. Immutable, with value equality.</summary>
+/// <param name="Name">The method name.</param>
+/// <param name="ContainingInterface">The fully qualified interface that declares it (a base interface for inherited methods).</param>
+/// <param name="ReturnType">The fully qualified return type as declared.</param>
+/// <param name="ReturnKind">The shape of the return type.</param>
+/// <param name="ResultType">The result type for <see cref="Model.ReturnKind.Value"/>, <c>Task&lt;T&gt;</c> and <c>ValueTask&lt;T&gt;</c>; otherwise null.</param>
+/// <param name="Signature">The string hashed into the method id, for example <c>SayHello(System.String)</c>.</param>
+/// <param name="MethodId">The method id.</param>
+/// <param name="Parameters">The parameters in declaration order, including a trailing cancellation token.</param>
+internal sealed record MethodModel(
+    string Name,
+    string ContainingInterface,
+    string ReturnType,
+    ReturnKind ReturnKind,
+    string? ResultType,
+    string Signature,
+    uint MethodId,
+    EquatableArray<ParameterModel> Parameters);

@@ -1,0 +1,21 @@
+namespace TypedZmq.Generator.Model;
+
+/// <summary>
+/// Everything the emitter needs to write one service's proxy, dispatcher and registration. Holds only strings,
+/// numbers, enums and equatable arrays: never a symbol, syntax node or compilation, so it caches across edits.
+/// </summary>
+/// <param name="Namespace">The interface's namespace, or empty for the global namespace.</param>
+/// <param name="InterfaceType">The fully qualified interface, for example <c>global::HelloWorld.Contracts.IGreeter</c>.</param>
+/// <param name="TypeNamePrefix">The prefix of the generated type names, for example <c>Greeter</c>.</param>
+/// <param name="ServiceName">The service's wire name.</param>
+/// <param name="ServiceId">The service id.</param>
+/// <param name="HintName">The generated file's hint name.</param>
+/// <param name="Methods">The service's methods, inherited ones included.</param>
+internal sealed record ServiceModel(
+    string Namespace,
+    string InterfaceType,
+    string TypeNamePrefix,
+    string ServiceName,
+    uint ServiceId,
+    string HintName,
+    EquatableArray<MethodModel> Methods);
