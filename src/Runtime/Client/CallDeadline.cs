@@ -40,16 +40,17 @@ internal readonly struct CallDeadline
 
     public bool IsExpired => !IsInfinite && Remaining == TimeSpan.Zero;
 
-    /// <summary>The next wait: at most <paramref name="slice"/>, never past the deadline.</summary>
+    /// <summary>
+    /// The next wait: at most <paramref name="slice"/>, never (much) past the deadline, in whole milliseconds.
+    /// </summary>
+    /// <remarks>
+    /// NetMQ turns a timeout into whole milliseconds and treats a non-zero <see cref="TimeSpan"/> that rounds to 0 ms
+    /// as "no timeout": a 0.5 ms wait blocks until a message arrives. So never hand it less than 1 ms.
+    /// </remarks>
     public TimeSpan NextWait(TimeSpan slice)
     {
-        if (IsInfinite)
-        {
-            return slice;
-        }
-
-        TimeSpan left = Remaining;
-        return left < slice ? left : slice;
+        TimeSpan wait = IsInfinite || Remaining > slice ? slice : Remaining;
+        return TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds)));
     }
 
     public static string Describe(TimeSpan timeout) =>

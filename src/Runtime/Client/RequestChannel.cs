@@ -34,8 +34,16 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         _endpoint = endpoint;
         _defaultTimeout = defaultTimeout;
 
-        // Connect now so that a malformed endpoint fails in the constructor, not on the first call.
-        _socket = CreateSocket();
+        // Connect now so that a malformed endpoint fails in the constructor, not on the first call. An inproc endpoint
+        // must be bound before anyone connects; if its server is not up yet, connect on the first call instead.
+        try
+        {
+            _socket = CreateSocket();
+        }
+        catch (EndpointNotFoundException)
+        {
+            _socket = null;
+        }
     }
 
     public string Endpoint => _endpoint;
@@ -98,9 +106,11 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
             try
             {
-                // The request channel is synchronous by design (one REQ socket, lockstep); only the wait for the gate
-                // is asynchronous. The multiplexed channel is the one for many concurrent asynchronous calls.
-                return ExchangeLocked<TResult>(request, deadline, cancellationToken);
+                // A REQ socket can only be waited on by blocking, so the exchange runs on a thread-pool thread: the
+                // caller's thread (a UI or request thread) is never blocked, and at most one pool thread per client
+                // waits at a time because the gate admits one call. The multiplexed channel avoids even that.
+                return await Task.Run(() => ExchangeLocked<TResult>(request, deadline, cancellationToken), CancellationToken.None)
+                    .ConfigureAwait(false);
             }
             finally
             {
@@ -117,7 +127,17 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     {
         RpcMethod method = request.Method;
         ThrowIfDisposed(method);
-        RequestSocket socket = _socket ??= CreateSocket();
+        RequestSocket socket;
+        try
+        {
+            socket = _socket ??= CreateSocket();
+        }
+        catch (EndpointNotFoundException)
+        {
+            throw new RpcException(
+                RpcStatus.Unavailable,
+                $"{method}: nothing is bound at {_endpoint}. An inproc server must be started (bound) in this process before its clients call it.");
+        }
 
         ulong requestId = ++_lastRequestId;
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds);

@@ -51,7 +51,7 @@ public sealed class RpcClient : IDisposable
         {
             _channel = new RequestChannel(options.Endpoint, options.Timeout);
         }
-        catch (Exception ex) when (ex is not ArgumentException)
+        catch (Exception ex)
         {
             throw new ArgumentException(
                 $"Cannot connect to '{options.Endpoint}': {ex.Message} Use an endpoint such as tcp://localhost:5555 or inproc://name.",

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Text;
+using NetMQ;
+using NetMQ.Sockets;
+using TypedZmq.Tests.Contracts;
+using TypedZmq.Tests.Infrastructure;
+using static TypedZmq.Tests.Infrastructure.WireFormat;
+
+namespace TypedZmq.Tests;
+
+/// <summary>
+/// Peers that are not TypedZmq, or send frames the server cannot parse, get a clear error reply, and the server keeps
+/// serving typed calls. Frames here are built by hand from docs/protocol.md.
+/// </summary>
+public sealed class BadInputTests
+{
+    private const string ServiceName = "TypedZmq.Tests.Contracts.IShapes";
+    private static readonly uint ServiceId = Fnv1a(ServiceName);
+    private static readonly uint AddId = Fnv1a("Add(System.Int32,System.Int32)");
+
+    public static TheoryData<Transport> Transports => [Transport.Tcp, Transport.Inproc];
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public void A_plain_ZeroMQ_REQ_client_sending_Hello_gets_BadRequest_within_a_second(Transport transport)
+    {
+        using var server = TestServer.Start(transport);
+        using var req = new RequestSocket();
+        req.Options.Linger = TimeSpan.Zero;
+        req.Connect(server.Endpoint);
+
+        var watch = Stopwatch.StartNew();
+        req.SendFrame("Hello");
+        NetMQMessage? reply = null;
+        bool answered = req.TryReceiveMultipartMessage(TimeSpan.FromSeconds(1), ref reply);
+        watch.Stop();
+
+        Assert.True(answered, $"no reply within a second (waited {watch.Elapsed})");
+        Assert.Equal(2, reply!.FrameCount);
+        ParsedHeader header = ParseHeader(reply[0].ToByteArray());
+        Assert.Equal(3, header.Kind);
+        Assert.Equal(RpcStatus.BadRequest, header.Status);
+        Assert.Contains("not a TypedZmq header", ReadError(reply[1].ToByteArray()).Message);
+        Assert.Equal(5, server.Proxy().Add(2, 3));
+    }
+
+    [Fact]
+    public void A_request_built_from_the_protocol_document_is_answered()
+    {
+        using var server = TestServer.Start(Transport.Tcp);
+        using var peer = new RawPeer(server.Endpoint);
+
+        List<byte[]> reply = peer.Exchange(Header(kind: 1, requestId: 42, ServiceId, AddId), Int32s(2, 3));
+
+        Assert.Equal(2, reply.Count);
+        ParsedHeader header = ParseHeader(reply[0]);
+        Assert.Equal(new ParsedHeader(0x54, 1, 2, RpcStatus.Ok, 42, ServiceId, AddId, 0), header);
+        Assert.Equal(Int32s(5), reply[1]);
+    }
+
+    public static TheoryData<string, byte[][], RpcStatus, string> Malformed => new()
+    {
+        { "empty frame", [[]], RpcStatus.BadRequest, "not a TypedZmq header" },
+        { "text", [Encoding.UTF8.GetBytes("GET / HTTP/1.1")], RpcStatus.BadRequest, "not a TypedZmq header" },
+        { "header only", [Header(1, 7, ServiceId, AddId)], RpcStatus.BadRequest, "exactly two frames" },
+        { "three frames", [Header(1, 7, ServiceId, AddId), Int32s(1, 2), [9]], RpcStatus.BadRequest, "exactly two frames" },
+        { "future version", [Header(1, 7, ServiceId, AddId, version: 2), Int32s(1, 2)], RpcStatus.UnsupportedVersion, "version 2" },
+        { "short header", [Header(1, 7, ServiceId, AddId)[..31], Int32s(1, 2)], RpcStatus.BadRequest, "exactly 32 bytes" },
+        { "reply kind", [Header(2, 7, ServiceId, AddId), Int32s(1, 2)], RpcStatus.BadRequest, "expected a request" },
+        { "unknown kind", [Header(9, 7, ServiceId, AddId), Int32s(1, 2)], RpcStatus.BadRequest, "unknown message kind" },
+        { "truncated payload", [Header(1, 7, ServiceId, AddId), [1, 2, 3]], RpcStatus.BadRequest, "could not be decoded" },
+        { "trailing bytes", [Header(1, 7, ServiceId, AddId), Int32s(1, 2, 3)], RpcStatus.BadRequest, "4 bytes left" },
+        { "unknown method", [Header(1, 7, ServiceId, 0xDEADBEEF), Int32s(1, 2)], RpcStatus.Unimplemented, "no method with id 0xdeadbeef" },
+        { "unknown service", [Header(1, 7, 0xDEADBEEF, AddId), Int32s(1, 2)], RpcStatus.Unimplemented, "no service with id 0xdeadbeef" },
+        { "expired deadline", [Header(1, 7, ServiceId, AddId, deadline: 1), Int32s(1, 2)], RpcStatus.DeadlineExceeded, "was not run" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public void Malformed_requests_get_a_clear_error_and_the_server_keeps_serving(string what, byte[][] frames, RpcStatus status, string message)
+    {
+        using var server = TestServer.Start(Transport.Tcp);
+        using var peer = new RawPeer(server.Endpoint);
+
+        List<byte[]> reply = peer.Exchange(frames);
+
+        Assert.Equal(2, reply.Count);
+        ParsedHeader header = ParseHeader(reply[0]);
+        Assert.Equal(3, header.Kind);
+        Assert.True(status == header.Status, $"{what}: expected {status}, got {header.Status}");
+        Assert.Contains(message, ReadError(reply[1]).Message);
+        Assert.Equal(0, server.Implementation.Adds);
+        Assert.Equal(5, server.Proxy().Add(2, 3));
+    }
+
+    [Fact]
+    public void The_error_reply_echoes_the_request_id_when_the_header_parses()
+    {
+        using var server = TestServer.Start(Transport.Inproc);
+        using var peer = new RawPeer(server.Endpoint);
+
+        List<byte[]> reply = peer.Exchange(Header(1, 0xABCDEF, ServiceId, 0x1234), []);
+
+        Assert.Equal(0xABCDEFUL, ParseHeader(reply[0]).RequestId);
+    }
+
+    [Fact]
+    public void Every_one_of_many_random_messages_gets_exactly_one_reply()
+    {
+        using var server = TestServer.Start(Transport.Tcp);
+        using var peer = new RawPeer(server.Endpoint);
+        var random = new Random(20261127);
+        const int Messages = 2000;
+
+        for (int i = 0; i < Messages; i++)
+        {
+            int frameCount = random.Next(1, 5);
+            var frames = new byte[frameCount][];
+            for (int f = 0; f < frameCount; f++)
+            {
+                frames[f] = new byte[random.Next(0, 64)];
+                random.NextBytes(frames[f]);
+            }
+
+            // Half of them look like TypedZmq at first glance, so the deeper checks get exercised too.
+            if (i % 2 == 0)
+            {
+                frames[0] = Header((byte)random.Next(0, 4), (ulong)i, random.Next(2) == 0 ? ServiceId : (uint)random.Next(), random.Next(2) == 0 ? AddId : (uint)random.Next());
+            }
+
+            peer.Send(frames);
+        }
+
+        int replies = 0;
+        while (replies < Messages)
+        {
+            List<byte[]> reply = peer.Receive();
+            Assert.Equal(2, reply.Count);
+            replies++;
+        }
+
+        Assert.Null(peer.TryReceive(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(5, server.Proxy().Add(2, 3));
+    }
+
+    [Fact]
+    public void An_oversize_message_is_dropped_and_the_server_keeps_serving()
+    {
+        using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "unused", MaxMessageSize = 1024 });
+        using var peer = new RawPeer(server.Endpoint);
+
+        peer.Send(Header(1, 1, ServiceId, AddId), new byte[64 * 1024]);
+
+        Assert.Equal(5, server.Proxy().Add(2, 3));
+        Assert.Equal(1, server.Implementation.Adds);
+    }
+}

@@ -1,0 +1,76 @@
+using MemoryPack;
+using TypedZmq;
+
+namespace TypedZmq.Tests.Contracts;
+
+/// <summary>One method per supported shape: every return kind, parameter counts, nulls, records, collections.</summary>
+[RpcService]
+public interface IShapes
+{
+    void Ping();
+
+    void Remember(string text);
+
+    int Add(int a, int b);
+
+    string? Echo(string? text);
+
+    Person? FindPerson(int id);
+
+    int[]? Range(int start, int count);
+
+    List<string> Split(string text, char separator);
+
+    Dictionary<string, int> Histogram(string[] words);
+
+    Task RememberAsync(string text);
+
+    Task<int> LengthAsync(string text, CancellationToken cancellationToken);
+
+    ValueTask ForgetAsync();
+
+    ValueTask<Person> RenameAsync(Person person, string name);
+
+    string Fail(string message);
+
+    Task<string> FailAsync(string message);
+
+    string Slow(int milliseconds);
+
+    Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken);
+}
+
+/// <summary>A user record serialized by MemoryPack's own generator, from the same assembly as the contract.</summary>
+[MemoryPackable]
+public sealed partial record Person(string Name, int Age, string[] Tags, Address? Home)
+{
+    public bool Equals(Person? other) =>
+        other is not null && Name == other.Name && Age == other.Age && Tags.SequenceEqual(other.Tags) && Equals(Home, other.Home);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Age, Tags.Length, Home);
+}
+
+[MemoryPackable]
+public sealed partial record Address(string City, int? Zip);
+
+/// <summary>Same wire name as <see cref="IShapes"/>, plus a method the server does not have: a newer client.</summary>
+[RpcService("TypedZmq.Tests.Contracts.IShapes")]
+public interface IShapesNext
+{
+    int Add(int a, int b);
+
+    string AddedLater(string text);
+}
+
+/// <summary>A service that no test server hosts.</summary>
+[RpcService]
+public interface INotHosted
+{
+    void Ping();
+}
+
+/// <summary>Not marked [RpcService]: nothing is generated for it.</summary>
+public interface INotAService
+{
+    void Ping();
+}

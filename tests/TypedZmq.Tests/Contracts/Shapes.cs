@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+
+namespace TypedZmq.Tests.Contracts;
+
+/// <summary>The test implementation of <see cref="IShapes"/>; counts what it ran so tests can assert executions.</summary>
+public sealed class Shapes : IShapes
+{
+    private int _pings;
+    private int _adds;
+    private int _slowStarted;
+
+    public ConcurrentQueue<string> Remembered { get; } = new();
+
+    public int Pings => Volatile.Read(ref _pings);
+
+    public int Adds => Volatile.Read(ref _adds);
+
+    public int Forgets { get; private set; }
+
+    /// <summary>How many Slow/SlowAsync calls have started running: lets tests wait until a call is really in flight.</summary>
+    public int SlowStarted => Volatile.Read(ref _slowStarted);
+
+    public void Ping() => Interlocked.Increment(ref _pings);
+
+    public void Remember(string text) => Remembered.Enqueue(text);
+
+    public int Add(int a, int b)
+    {
+        Interlocked.Increment(ref _adds);
+        return a + b;
+    }
+
+    public string? Echo(string? text) => text;
+
+    public Person? FindPerson(int id) =>
+        id == 1 ? new Person("Ada", 36, ["math", "engines"], new Address("London", null)) : null;
+
+    public int[]? Range(int start, int count) => count < 0 ? null : Enumerable.Range(start, count).ToArray();
+
+    public List<string> Split(string text, char separator) => [.. text.Split(separator)];
+
+    public Dictionary<string, int> Histogram(string[] words) =>
+        words.GroupBy(w => w).ToDictionary(g => g.Key, g => g.Count());
+
+    public async Task RememberAsync(string text)
+    {
+        await Task.Yield();
+        Remembered.Enqueue(text);
+    }
+
+    public async Task<int> LengthAsync(string text, CancellationToken cancellationToken)
+    {
+        await Task.Delay(1, cancellationToken);
+        return text.Length;
+    }
+
+    public ValueTask ForgetAsync()
+    {
+        Remembered.Clear();
+        Forgets++;
+        return default;
+    }
+
+    public async ValueTask<Person> RenameAsync(Person person, string name)
+    {
+        await Task.Yield();
+        return person with { Name = name };
+    }
+
+    public string Fail(string message) => throw new InvalidOperationException(message);
+
+    public async Task<string> FailAsync(string message)
+    {
+        await Task.Yield();
+        throw new ArgumentException(message, "message");
+    }
+
+    public string Slow(int milliseconds)
+    {
+        Interlocked.Increment(ref _slowStarted);
+        Thread.Sleep(milliseconds);
+        return "slow";
+    }
+
+    public async Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _slowStarted);
+        await Task.Delay(milliseconds, cancellationToken);
+        return "slow";
+    }
+}

@@ -1,0 +1,7 @@
+namespace TypedZmq.Tests.Infrastructure;
+
+public enum Transport
+{
+    Tcp,
+    Inproc,
+}

@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace TypedZmq.Tests.Infrastructure;
+
+/// <summary>
+/// The wire format written from docs/protocol.md alone, independently of the runtime's own code, so that tests with
+/// hand-built frames check the document as much as the implementation.
+/// </summary>
+public static class WireFormat
+{
+    public const int HeaderSize = 32;
+
+    public static uint Fnv1a(string text)
+    {
+        uint hash = 2166136261;
+        foreach (byte b in Encoding.UTF8.GetBytes(text))
+        {
+            hash = unchecked((hash ^ b) * 16777619);
+        }
+
+        return hash;
+    }
+
+    public static byte[] Header(byte kind, ulong requestId, uint serviceId, uint methodId, long deadline = 0, byte version = 1, byte magic = 0x54, byte status = 0)
+    {
+        var header = new byte[HeaderSize];
+        header[0] = magic;
+        header[1] = version;
+        header[2] = kind;
+        header[3] = status;
+        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(8), requestId);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), serviceId);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(20), methodId);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(24), deadline);
+        return header;
+    }
+
+    public static byte[] Int32s(params int[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * 4), values[i]);
+        }
+
+        return bytes;
+    }
+
+    public static ParsedHeader ParseHeader(byte[] frame)
+    {
+        Assert.Equal(HeaderSize, frame.Length);
+        return new ParsedHeader(
+            frame[0],
+            frame[1],
+            frame[2],
+            (RpcStatus)frame[3],
+            BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(8)),
+            BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(16)),
+            BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(20)),
+            BinaryPrimitives.ReadInt64LittleEndian(frame.AsSpan(24)));
+    }
+
+    /// <summary>Reads one MemoryPack string: int32 header; -1 null; &gt;= 0 UTF-16 chars; &lt; -1 ~utf8 byte count, then int32 UTF-16 length, then UTF-8.</summary>
+    public static string? ReadString(ReadOnlySpan<byte> source, ref int offset)
+    {
+        int header = BinaryPrimitives.ReadInt32LittleEndian(source.Slice(offset));
+        offset += 4;
+        if (header == -1)
+        {
+            return null;
+        }
+
+        if (header >= 0)
+        {
+            string utf16 = Encoding.Unicode.GetString(source.Slice(offset, header * 2));
+            offset += header * 2;
+            return utf16;
+        }
+
+        int utf8Bytes = ~header;
+        offset += 4; // the UTF-16 length, a decoding hint
+        string utf8 = Encoding.UTF8.GetString(source.Slice(offset, utf8Bytes));
+        offset += utf8Bytes;
+        return utf8;
+    }
+
+    public static (string? Type, string? Message, string? Detail) ReadError(byte[] payload)
+    {
+        int offset = 0;
+        string? type = ReadString(payload, ref offset);
+        string? message = ReadString(payload, ref offset);
+        string? detail = ReadString(payload, ref offset);
+        Assert.Equal(payload.Length, offset);
+        return (type, message, detail);
+    }
+}
+
+public sealed record ParsedHeader(byte Magic, byte Version, byte Kind, RpcStatus Status, ulong RequestId, uint ServiceId, uint MethodId, long Deadline);

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using TypedZmq.Tests.Contracts;
+using TypedZmq.Tests.Infrastructure;
+
+namespace TypedZmq.Tests;
+
+/// <summary>Starting, stopping and disposing never hangs, and misuse gets a clear exception.</summary>
+public sealed class LifecycleTests
+{
+    [Fact]
+    public async Task Disposing_the_client_fails_a_call_in_flight_promptly()
+    {
+        using var server = TestServer.Start(Transport.Tcp);
+        RpcClient client = server.Client();
+        IShapes shapes = client.CreateProxy<IShapes>();
+        Task<string> call = Task.Run(() => shapes.Slow(3000), TestContext.Current.CancellationToken);
+        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+
+        var watch = Stopwatch.StartNew();
+        client.Dispose();
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        watch.Stop();
+
+        Assert.Equal(RpcStatus.Cancelled, error.Status);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"the call took {watch.Elapsed} to notice the dispose");
+    }
+
+    [Fact]
+    public void Calling_after_dispose_throws_ObjectDisposedException()
+    {
+        using var server = TestServer.Start(Transport.Inproc);
+        RpcClient client = server.Client();
+        IShapes shapes = client.CreateProxy<IShapes>();
+        client.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(shapes.Ping);
+        Assert.Throws<ObjectDisposedException>(client.CreateProxy<IShapes>);
+    }
+
+    [Fact]
+    public async Task Stopping_the_server_with_an_async_call_in_flight_does_not_hang()
+    {
+        var server = TestServer.Start(Transport.Tcp);
+        IShapes shapes = server.Proxy(timeout: TimeSpan.FromSeconds(2));
+        Task<string> call = shapes.SlowAsync(10_000, CancellationToken.None);
+        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+
+        var watch = Stopwatch.StartNew();
+        server.Dispose();
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {watch.Elapsed}");
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.True(error.Status is RpcStatus.Cancelled or RpcStatus.DeadlineExceeded, $"status was {error.Status}");
+    }
+
+    [Fact]
+    public async Task RunAsync_serves_until_its_token_is_cancelled()
+    {
+        string endpoint = $"inproc://typedzmq-run-{Guid.NewGuid():N}";
+        using var server = new RpcServer(endpoint);
+        server.AddService<IShapes>(new Shapes());
+        using var stop = new CancellationTokenSource();
+        Task running = server.RunAsync(stop.Token);
+        using var client = new RpcClient(endpoint);
+
+        Assert.Equal(2, client.CreateProxy<IShapes>().Add(1, 1));
+        Assert.False(running.IsCompleted);
+
+        stop.Cancel();
+        await running.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public void A_server_cannot_be_started_twice_or_take_services_once_running()
+    {
+        using var server = TestServer.Start(Transport.Inproc);
+
+        Assert.Throws<InvalidOperationException>(server.Server.Start);
+        Assert.Throws<InvalidOperationException>(() => server.Server.AddService<IShapes>(new Shapes()));
+    }
+
+    [Fact]
+    public void Binding_a_port_in_use_says_so()
+    {
+        using var first = TestServer.Start(Transport.Tcp);
+        using var second = new RpcServer(first.Endpoint);
+        second.AddService<IShapes>(new Shapes());
+
+        var error = Assert.Throws<InvalidOperationException>(second.Start);
+
+        Assert.Contains(first.Endpoint, error.Message);
+    }
+
+    [Fact]
+    public void A_malformed_client_endpoint_fails_in_the_constructor()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new RpcClient("not-an-endpoint"));
+
+        Assert.Contains("not-an-endpoint", error.Message);
+    }
+
+    [Fact]
+    public void An_inproc_client_may_be_created_before_its_server_and_works_once_the_server_is_up()
+    {
+        string endpoint = $"inproc://typedzmq-early-{Guid.NewGuid():N}";
+        using var client = new RpcClient(endpoint);
+        IShapes shapes = client.CreateProxy<IShapes>();
+
+        var early = Assert.Throws<RpcException>(shapes.Ping);
+        Assert.Equal(RpcStatus.Unavailable, early.Status);
+        Assert.Contains("nothing is bound", early.Message);
+
+        using var server = new RpcServer(endpoint);
+        server.AddService<IShapes>(new Shapes());
+        server.Start();
+        Assert.Equal(2, shapes.Add(1, 1));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < timeout, "condition not met in time");
+            await Task.Delay(10);
+        }
+    }
+}
