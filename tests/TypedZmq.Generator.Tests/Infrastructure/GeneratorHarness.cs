@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using MemoryPack;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using TypedZmq.Generator;
+
+namespace TypedZmq.Generator.Tests.Infrastructure;
+
+/// <summary>Runs <see cref="RpcServiceGenerator"/> over source text the way the compiler would, with step tracking on.</summary>
+public static class GeneratorHarness
+{
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(LoadReferences);
+
+    public static CSharpCompilation Compile(params string[] sources) =>
+        CSharpCompilation.Create(
+            "Contracts",
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Contract{i}.cs")),
+            s_references.Value,
+            new CSharpCompilationOptions(
+                OutputKind.DynamicallyLinkedLibrary,
+                nullableContextOptions: NullableContextOptions.Enable,
+                warningLevel: 9999));
+
+    public static GeneratorDriver CreateDriver() =>
+        CSharpGeneratorDriver.Create(
+            [new RpcServiceGenerator().AsSourceGenerator()],
+            parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    /// <summary>Runs the generator and returns its result plus the compilation that includes the generated code.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(params string[] sources)
+    {
+        CSharpCompilation input = Compile(sources);
+        GeneratorDriver driver = CreateDriver().RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+        return (driver.GetRunResult(), output, diagnostics);
+    }
+
+    /// <summary>Every diagnostic of the compilation with the generated code, warnings included, except those about the test's own hidden ones.</summary>
+    public static ImmutableArray<Diagnostic> CompilationDiagnostics(Compilation output) =>
+        output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
+
+    private static ImmutableArray<MetadataReference> LoadReferences()
+    {
+        string[] platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        return platform
+            .Where(path => Path.GetFileName(path).StartsWith("System.", StringComparison.Ordinal) ||
+                           Path.GetFileName(path) is "netstandard.dll" or "mscorlib.dll")
+            .Append(typeof(RpcClient).Assembly.Location)
+            .Append(typeof(MemoryPackableAttribute).Assembly.Location)
+            .Distinct()
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .ToImmutableArray();
+    }
+}

@@ -1,0 +1,156 @@
+using TypedZmq.Generator.Tests.Infrastructure;
+
+namespace TypedZmq.Generator.Tests.Snapshots;
+
+/// <summary>
+/// The generated proxy, dispatcher and registration for each supported method shape, compared with the accepted
+/// snapshot next to this file. Each contract must also compile cleanly (no warnings) together with its generated code.
+/// </summary>
+public sealed class SnapshotTests
+{
+    [Fact]
+    public void Void_method() => Verify("""
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface IVoid
+        {
+            void Ping();
+            void Log(string message, int level);
+        }
+        """);
+
+    [Fact]
+    public void Value_method() => Verify("""
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface IValue
+        {
+            int Add(int a, int b);
+            string? Echo(string? text);
+        }
+        """);
+
+    [Fact]
+    public void Task_method() => Verify("""
+        using System.Threading.Tasks;
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface ITask
+        {
+            Task SaveAsync(string key, byte[] value);
+        }
+        """);
+
+    [Fact]
+    public void Task_of_T_method() => Verify("""
+        using System.Threading.Tasks;
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface ITaskOfT
+        {
+            Task<byte[]?> LoadAsync(string key);
+        }
+        """);
+
+    [Fact]
+    public void ValueTask_method() => Verify("""
+        using System.Threading.Tasks;
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface IValueTask
+        {
+            ValueTask ResetAsync();
+        }
+        """);
+
+    [Fact]
+    public void ValueTask_of_T_method() => Verify("""
+        using System.Threading.Tasks;
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface IValueTaskOfT
+        {
+            ValueTask<long> CountAsync();
+        }
+        """);
+
+    [Fact]
+    public void Trailing_cancellation_token_is_not_sent() => Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface ICancellable
+        {
+            Task<string> WaitAsync(int milliseconds, CancellationToken cancellationToken = default);
+            string Wait(int milliseconds, CancellationToken cancellationToken);
+        }
+        """);
+
+    [Fact]
+    public void User_records_and_collections() => Verify("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using MemoryPack;
+        namespace Shapes.People;
+        [MemoryPackable] public partial record Person(string Name, int Age);
+        public enum Mood { Calm, Busy }
+        [TypedZmq.RpcService]
+        public interface IPeople
+        {
+            Task<Person?> FindAsync(int id);
+            List<Person> All(Dictionary<string, int> filter, Mood mood, int? limit);
+        }
+        """);
+
+    [Fact]
+    public void Keyword_parameter_names_and_overloads() => Verify("""
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface IKeywords
+        {
+            string Describe(string @class, int @event);
+            string Describe(string @class);
+        }
+        """);
+
+    [Fact]
+    public void Inherited_methods_and_explicit_service_name() => Verify("""
+        namespace Shapes;
+        public interface IBase
+        {
+            int Version();
+        }
+        [TypedZmq.RpcService("inventory")]
+        public interface IInventory : IBase
+        {
+            int Count(string sku);
+        }
+        """);
+
+    [Fact]
+    public void Global_namespace_and_nested_interface() => Verify("""
+        [TypedZmq.RpcService]
+        public interface IGlobal
+        {
+            void Ping();
+        }
+        public static class Outer
+        {
+            [TypedZmq.RpcService]
+            public interface INested
+            {
+                void Ping();
+            }
+        }
+        """);
+
+    private static void Verify(string contract, [System.Runtime.CompilerServices.CallerFilePath] string file = "", [System.Runtime.CompilerServices.CallerMemberName] string method = "")
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run(contract);
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.CompilationDiagnostics(output));
+        Snapshot.VerifyGenerated(result, file, method);
+    }
+}
