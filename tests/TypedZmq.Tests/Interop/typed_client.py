@@ -1,0 +1,81 @@
+"""A TypedZmq client written from docs/protocol.md alone, with pyzmq and no .NET.
+
+Usage: python3 typed_client.py ENDPOINT
+Calls HelloWorld.Contracts.IGreeter.SayHello("Hello") and prints the typed reply, then sends a plain "Hello"
+frame the way a non-TypedZmq peer would and prints the error the server sends back.
+"""
+import struct
+import sys
+
+import zmq
+
+MAGIC, VERSION = 0x54, 1
+REQUEST, REPLY, ERROR = 1, 2, 3
+STATUS = {0: "Ok", 1: "Cancelled", 2: "DeadlineExceeded", 3: "Unavailable", 4: "Unimplemented",
+          5: "BadRequest", 6: "UnsupportedVersion", 7: "RemoteError", 8: "Internal"}
+HEADER = struct.Struct("<BBBBIQIIq")  # magic, version, kind, status, flags, request id, service, method, deadline
+
+
+def fnv1a(text):
+    h = 2166136261
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def write_string(text):
+    if text is None:
+        return struct.pack("<i", -1)
+    data = text.encode("utf-8")
+    return struct.pack("<ii", ~len(data), len(text.encode("utf-16-le")) // 2) + data
+
+
+def read_string(buf, offset):
+    (n,) = struct.unpack_from("<i", buf, offset)
+    offset += 4
+    if n == -1:
+        return None, offset
+    if n >= 0:
+        return buf[offset:offset + 2 * n].decode("utf-16-le"), offset + 2 * n
+    size = ~n
+    offset += 4  # UTF-16 length: a hint for decoders, not needed here
+    return buf[offset:offset + size].decode("utf-8"), offset + size
+
+
+def call(sock, service, signature, payload, request_id):
+    header = HEADER.pack(MAGIC, VERSION, REQUEST, 0, 0, request_id, fnv1a(service), fnv1a(signature), 0)
+    sock.send_multipart([header, payload])
+    reply_header, reply_payload = sock.recv_multipart()
+    magic, version, kind, status, _, rid, _, _, _ = HEADER.unpack(reply_header)
+    assert (magic, version, rid) == (MAGIC, VERSION, request_id), "not a reply to this request"
+    if kind == ERROR:
+        exc_type, offset = read_string(reply_payload, 0)
+        message, offset = read_string(reply_payload, offset)
+        raise RuntimeError("%s: %s" % (STATUS[status], message))
+    return reply_payload
+
+
+def main():
+    endpoint = sys.argv[1]
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, 5000)
+    sock.connect(endpoint)
+
+    payload = call(sock, "HelloWorld.Contracts.IGreeter", "SayHello(System.String)", write_string("Hello"), 1)
+    reply, _ = read_string(payload, 0)
+    print("typed reply: %s" % reply)
+
+    sock.send(b"Hello")
+    frames = sock.recv_multipart()
+    _, _, kind, status, _, _, _, _, _ = HEADER.unpack(frames[0])
+    message, _ = read_string(frames[1], read_string(frames[1], 0)[1])
+    print("plain Hello: kind=%d status=%s message=%s" % (kind, STATUS[status], message))
+
+    sock.close()
+    ctx.term()
+
+
+if __name__ == "__main__":
+    main()
