@@ -2,11 +2,13 @@ using Microsoft.CodeAnalysis;
 
 namespace TypedZmq.Generator;
 
-/// <summary>Every diagnostic TypedZmq reports. Ids are <c>TZMQnnnn</c>; each has a page in docs/diagnostics.md.</summary>
+/// <summary>
+/// Every diagnostic TypedZmq reports. Ids are <c>TZMQnnnn</c>; each has a section in docs/diagnostics.md. Help links
+/// are added once the repository has a public address to point them at.
+/// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "TypedZmq.Contract";
-    private const string HelpBase = "https://github.com/typedzmq/typedzmq/blob/main/docs/diagnostics.md#";
 
     public static readonly DiagnosticDescriptor UnsupportedMember = new(
         id: "TZMQ0001",
@@ -14,8 +16,7 @@ internal static class DiagnosticDescriptors
         messageFormat: "'{0}' is a {1}; an [RpcService] interface may declare only methods. Move it to another interface or turn it into a method.",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
-        isEnabledByDefault: true,
-        helpLinkUri: HelpBase + "tzmq0001");
+        isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor UnsupportedMethod = new(
         id: "TZMQ0002",
@@ -23,8 +24,7 @@ internal static class DiagnosticDescriptors
         messageFormat: "Method '{0}' cannot be called remotely: {1}",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
-        isEnabledByDefault: true,
-        helpLinkUri: HelpBase + "tzmq0002");
+        isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor DuplicateMethodId = new(
         id: "TZMQ0003",
@@ -32,6 +32,5 @@ internal static class DiagnosticDescriptors
         messageFormat: "Methods '{0}' and '{1}' of service '{2}' have the same method id 0x{3}; rename one of them",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
-        isEnabledByDefault: true,
-        helpLinkUri: HelpBase + "tzmq0003");
+        isEnabledByDefault: true);
 }

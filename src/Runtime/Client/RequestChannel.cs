@@ -9,8 +9,9 @@ using TypedZmq.Protocol;
 namespace TypedZmq.Client;
 
 /// <summary>
-/// The simple client channel: one <see cref="RequestSocket"/>, one call at a time, the exchange done on the calling
-/// thread. Callers on other threads queue on a gate, so the socket is never used by two threads at once.
+/// The simple client channel: one <see cref="RequestSocket"/>, one call at a time. Synchronous calls do the exchange
+/// on the calling thread (no thread hop); asynchronous ones on a thread-pool thread. Callers queue on a gate, so the
+/// socket is never used by two threads at once.
 /// </summary>
 /// <remarks>
 /// A REQ socket whose reply never came is stuck in its send/receive state machine. After a timeout or a cancellation
