@@ -110,37 +110,51 @@ public sealed class BadInputTests
         using var server = TestServer.Start(Transport.Tcp);
         using var peer = new RawPeer(server.Endpoint);
         var random = new Random(20261127);
-        const int Messages = 2000;
+        const int Batches = 20;
+        const int BatchSize = 100;
 
-        for (int i = 0; i < Messages; i++)
+        // Pipelined in batches: a REP socket drops replies to a peer whose queue is full (ZeroMQ's high-water mark,
+        // 1000 by default), so a peer must read its replies as it goes; within a batch none may be missing.
+        for (int batch = 0; batch < Batches; batch++)
         {
-            int frameCount = random.Next(1, 5);
-            var frames = new byte[frameCount][];
-            for (int f = 0; f < frameCount; f++)
+            for (int i = 0; i < BatchSize; i++)
             {
-                frames[f] = new byte[random.Next(0, 64)];
-                random.NextBytes(frames[f]);
+                peer.Send(RandomMessage(random, (batch * BatchSize) + i));
             }
 
-            // Half of them look like TypedZmq at first glance, so the deeper checks get exercised too.
-            if (i % 2 == 0)
+            for (int i = 0; i < BatchSize; i++)
             {
-                frames[0] = Header((byte)random.Next(0, 4), (ulong)i, random.Next(2) == 0 ? ServiceId : (uint)random.Next(), random.Next(2) == 0 ? AddId : (uint)random.Next());
+                List<byte[]> reply = peer.Receive();
+                Assert.Equal(2, reply.Count);
+                Assert.Equal(0x54, reply[0][0]);
             }
-
-            peer.Send(frames);
-        }
-
-        int replies = 0;
-        while (replies < Messages)
-        {
-            List<byte[]> reply = peer.Receive();
-            Assert.Equal(2, reply.Count);
-            replies++;
         }
 
         Assert.Null(peer.TryReceive(TimeSpan.FromMilliseconds(200)));
         Assert.Equal(5, server.Proxy().Add(2, 3));
+    }
+
+    private static byte[][] RandomMessage(Random random, int index)
+    {
+        int frameCount = random.Next(1, 5);
+        var frames = new byte[frameCount][];
+        for (int f = 0; f < frameCount; f++)
+        {
+            frames[f] = new byte[random.Next(0, 64)];
+            random.NextBytes(frames[f]);
+        }
+
+        // Half of them look like TypedZmq at first glance, so the deeper checks get exercised too.
+        if (index % 2 == 0)
+        {
+            frames[0] = Header(
+                (byte)random.Next(0, 4),
+                (ulong)index,
+                random.Next(2) == 0 ? ServiceId : (uint)random.Next(),
+                random.Next(2) == 0 ? AddId : (uint)random.Next());
+        }
+
+        return frames;
     }
 
     [Fact]
