@@ -12,13 +12,11 @@ namespace TypedZmq.Tests;
 /// Peers that are not TypedZmq, or send frames the server cannot parse, get a clear error reply, and the server keeps
 /// serving typed calls. Frames here are built by hand from docs/protocol.md.
 /// </summary>
-public sealed class BadInputTests
+public sealed class BadInputTests : TransportTheories
 {
     private const string ServiceName = "TypedZmq.Tests.Contracts.IShapes";
     private static readonly uint ServiceId = Fnv1a(ServiceName);
     private static readonly uint AddId = Fnv1a("Add(System.Int32,System.Int32)");
-
-    public static TheoryData<Transport> Transports => [Transport.Tcp, Transport.Inproc];
 
     [Theory]
     [MemberData(nameof(Transports))]

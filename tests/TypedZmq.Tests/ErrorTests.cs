@@ -4,10 +4,8 @@ using TypedZmq.Tests.Infrastructure;
 namespace TypedZmq.Tests;
 
 /// <summary>What a caller sees when the implementation throws or the server lacks the service or method.</summary>
-public sealed class ErrorTests
+public sealed class ErrorTests : TransportTheories
 {
-    public static TheoryData<Transport> Transports => [Transport.Tcp, Transport.Inproc];
-
     [Theory]
     [MemberData(nameof(Transports))]
     public void A_throwing_implementation_becomes_RemoteError_with_type_and_message(Transport transport)

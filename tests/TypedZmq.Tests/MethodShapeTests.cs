@@ -4,10 +4,8 @@ using TypedZmq.Tests.Infrastructure;
 namespace TypedZmq.Tests;
 
 /// <summary>Every supported method shape round-trips through a generated proxy and dispatcher, over tcp and inproc.</summary>
-public sealed class MethodShapeTests
+public sealed class MethodShapeTests : TransportTheories
 {
-    public static TheoryData<Transport> Transports => [Transport.Tcp, Transport.Inproc];
-
     [Theory]
     [MemberData(nameof(Transports))]
     public void Void_without_parameters_runs_on_the_server(Transport transport)

@@ -8,12 +8,10 @@ namespace TypedZmq.Tests;
 /// A call that gets no reply in time fails with DeadlineExceeded, and the client replaces its stuck REQ socket
 /// (Lazy Pirate) so the next call on the same client works.
 /// </summary>
-public sealed class TimeoutAndCancellationTests
+public sealed class TimeoutAndCancellationTests : TransportTheories
 {
     // Generous bound on how late a timeout may fire on a loaded 2-core CI machine; it proves "no hang", not speed.
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(5);
-
-    public static TheoryData<Transport> Transports => [Transport.Tcp, Transport.Inproc];
 
     [Theory]
     [MemberData(nameof(Transports))]

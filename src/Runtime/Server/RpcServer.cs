@@ -359,7 +359,9 @@ public sealed class RpcServer : IDisposable
         {
             completions.Enqueue(call);
         }
-        catch (ObjectDisposedException)
+#pragma warning disable CA1031 // Nobody awaits this task: an exception here would only be lost, so say why it is ignored.
+        catch (Exception) when (completions.IsDisposed)
+#pragma warning restore CA1031
         {
             // The server stopped while the implementation ran: there is no socket left to answer on.
         }
