@@ -86,7 +86,7 @@ public sealed partial class RpcServiceGenerator
                 w.WriteLine();
                 w.WriteLine($"{m.ReturnType} {m.ContainingInterface}.{m.Name}({parameters})");
                 w.OpenBrace();
-                w.WriteLine($"var __tzmqRequest = _channel.CreateRequest(s_method{i});");
+                w.WriteLine($"var __tzmqRequest = this._channel.CreateRequest(s_method{i});");
                 foreach (ParameterModel p in m.Parameters)
                 {
                     if (!p.IsCancellationToken)
@@ -97,12 +97,12 @@ public sealed partial class RpcServiceGenerator
 
                 w.WriteLine(m.ReturnKind switch
                 {
-                    ReturnKind.Void => $"_channel.Invoke(__tzmqRequest, {tokenArgument});",
-                    ReturnKind.Value => $"return _channel.Invoke<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
-                    ReturnKind.Task => $"return _channel.InvokeAsync(__tzmqRequest, {tokenArgument});",
-                    ReturnKind.TaskOfT => $"return _channel.InvokeAsync<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
-                    ReturnKind.ValueTask => $"return _channel.InvokeValueTaskAsync(__tzmqRequest, {tokenArgument});",
-                    _ => $"return _channel.InvokeValueTaskAsync<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
+                    ReturnKind.Void => $"this._channel.Invoke(__tzmqRequest, {tokenArgument});",
+                    ReturnKind.Value => $"return this._channel.Invoke<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
+                    ReturnKind.Task => $"return this._channel.InvokeAsync(__tzmqRequest, {tokenArgument});",
+                    ReturnKind.TaskOfT => $"return this._channel.InvokeAsync<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
+                    ReturnKind.ValueTask => $"return this._channel.InvokeValueTaskAsync(__tzmqRequest, {tokenArgument});",
+                    _ => $"return this._channel.InvokeValueTaskAsync<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
                 });
                 w.CloseBrace();
             }
@@ -119,7 +119,7 @@ public sealed partial class RpcServiceGenerator
             w.WriteLine($"/// <summary>The wire name of the service: <c>{Escape(service.ServiceName)}</c>.</summary>");
             w.WriteLine($"public const string Name = {Literal(service.ServiceName)};");
             w.WriteLine();
-            w.WriteLine("/// <summary>The service id: FNV-1a of <see cref=\"Name\"/>.</summary>");
+            w.WriteLine("/// <summary>The service id on the wire: FNV-1a of <see cref=\"Name\"/> unless set explicitly.</summary>");
             w.WriteLine($"public const uint Id = {Hex(service.ServiceId)};");
             w.WriteLine();
             w.WriteLine($"private readonly {service.InterfaceType} _service;");

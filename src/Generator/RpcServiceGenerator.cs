@@ -1,48 +1,63 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using TypedZmq.Generator.Model;
 
 namespace TypedZmq.Generator;
 
 /// <summary>
-/// Generates, for each interface marked <c>[TypedZmq.RpcService]</c>, a client proxy, a server dispatcher and the
-/// registration that lets <c>RpcClient.CreateProxy&lt;T&gt;</c> and <c>RpcServer.AddService&lt;T&gt;</c> find them
-/// without reflection. This file is the pipeline only: the parser turns symbols into models, the emitter models into text.
+/// Generates, for each interface marked <c>[TypedZmq.RpcService]</c> or named by <c>[assembly: RpcServiceFor]</c>, a
+/// client proxy, a server dispatcher and the registration that lets <c>RpcClient.CreateProxy&lt;T&gt;</c> and
+/// <c>RpcServer.AddService&lt;T&gt;</c> find them without reflection. This file is the pipeline only: the parser turns
+/// symbols into models, the emitter models into text. Contract errors are reported by <see cref="Diagnostics.ContractAnalyzer"/>.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class RpcServiceGenerator : IIncrementalGenerator
 {
-    internal const string RpcServiceAttributeName = "TypedZmq.RpcServiceAttribute";
-
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        IncrementalValuesProvider<ServiceResult> results = context.SyntaxProvider
+        IncrementalValuesProvider<ServiceModel> declared = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                RpcServiceAttributeName,
-                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
-                transform: static (ctx, ct) => Parser.Parse(ctx, ct))
-            .WithTrackingName(TrackingNames.Services);
-
-        IncrementalValuesProvider<ServiceModel> services = results
-            .Select(static (result, _) => result.Service)
+                ContractSymbols.RpcServiceAttribute,
+                predicate: static (node, _) => node is InterfaceDeclarationSyntax,
+                transform: static (ctx, ct) => Parser.ParseDeclared(ctx, ct))
+            .WithTrackingName(TrackingNames.Services)
             .Where(static service => service is not null)
             .Select(static (service, _) => service!)
             .WithTrackingName(TrackingNames.ServiceModels);
 
-        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = results
-            .Select(static (result, _) => result.Diagnostics)
-            .Where(static d => d.Count > 0)
-            .WithTrackingName(TrackingNames.Diagnostics);
+        IncrementalValuesProvider<ServiceModel> imported = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                ContractSymbols.RpcServiceForAttribute,
+                predicate: static (node, _) => node is CompilationUnitSyntax,
+                transform: static (ctx, ct) => Parser.ParseImported(ctx, ct))
+            .WithTrackingName(TrackingNames.ImportedServices)
+            .Collect()
+            .SelectMany(static (perFile, _) => Distinct(perFile))
+            .WithTrackingName(TrackingNames.ImportedServiceModels);
 
-        context.RegisterSourceOutput(services, static (spc, service) =>
-            spc.AddSource(service.HintName, Emitter.Emit(service)));
+        context.RegisterSourceOutput(declared, static (spc, service) => spc.AddSource(service.HintName, Emitter.Emit(service)));
+        context.RegisterSourceOutput(imported, static (spc, service) => spc.AddSource(service.HintName, Emitter.Emit(service)));
+    }
 
-        context.RegisterSourceOutput(diagnostics, static (spc, infos) =>
+    /// <summary>The same interface may be named in several files; generate it once (the analyzer warns, TZMQ0011).</summary>
+    private static ImmutableArray<ServiceModel> Distinct(ImmutableArray<EquatableArray<ServiceModel>> perFile)
+    {
+        var seen = new HashSet<string>();
+        ImmutableArray<ServiceModel>.Builder result = ImmutableArray.CreateBuilder<ServiceModel>();
+        foreach (EquatableArray<ServiceModel> file in perFile)
         {
-            foreach (DiagnosticInfo info in infos)
+            foreach (ServiceModel service in file)
             {
-                spc.ReportDiagnostic(Diagnostic.Create(Parser.Descriptor(info.Id), info.ToLocation(), [.. info.Arguments]));
+                if (seen.Add(service.InterfaceType))
+                {
+                    result.Add(service);
+                }
             }
-        });
+        }
+
+        return result.ToImmutable();
     }
 }

@@ -3,7 +3,15 @@ namespace TypedZmq.Generator;
 /// <summary>Names of the incremental pipeline steps, so tests can assert how each step was cached.</summary>
 internal static class TrackingNames
 {
+    /// <summary>[RpcService] interfaces found, parsed into a model (null when the contract has errors).</summary>
     public const string Services = nameof(Services);
+
+    /// <summary>The models of valid [RpcService] interfaces.</summary>
     public const string ServiceModels = nameof(ServiceModels);
-    public const string Diagnostics = nameof(Diagnostics);
+
+    /// <summary>Interfaces named by [assembly: RpcServiceFor], per file.</summary>
+    public const string ImportedServices = nameof(ImportedServices);
+
+    /// <summary>The models of valid imported interfaces, once each.</summary>
+    public const string ImportedServiceModels = nameof(ImportedServiceModels);
 }

@@ -29,4 +29,10 @@ public sealed class RpcServiceAttribute : Attribute
 
     /// <summary>The explicit service name, or <see langword="null"/> to use the interface's full name.</summary>
     public string? Name { get; }
+
+    /// <summary>
+    /// An explicit service id, used on the wire instead of the FNV-1a hash of the service name. Leave unset to use the
+    /// hash; set it only to keep compatibility with peers that already use a fixed id.
+    /// </summary>
+    public uint Id { get; set; }
 }

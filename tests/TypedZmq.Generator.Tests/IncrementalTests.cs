@@ -31,7 +31,16 @@ public sealed class IncrementalTests
         }
         """;
 
-    private static readonly string[] TrackedSteps = ["Services", "ServiceModels", "Diagnostics"];
+    private const string Imported = """
+        [assembly: TypedZmq.RpcServiceFor(typeof(Shop.IPlain))]
+        namespace Shop;
+        public interface IPlain
+        {
+            string Echo(string text);
+        }
+        """;
+
+    private static readonly string[] TrackedSteps = ["Services", "ServiceModels", "ImportedServices", "ImportedServiceModels"];
 
     [Fact]
     public void An_unrelated_edit_leaves_every_step_cached()
@@ -90,7 +99,7 @@ public sealed class IncrementalTests
     public void No_step_output_holds_a_symbol_syntax_node_location_or_compilation()
     {
         GeneratorRunResult result = GeneratorHarness.CreateDriver()
-            .RunGenerators(GeneratorHarness.Compile(Contract, "[TypedZmq.RpcService] public interface IBad { int P { get; } }"), TestContext.Current.CancellationToken)
+            .RunGenerators(GeneratorHarness.Compile(Contract, Imported), TestContext.Current.CancellationToken)
             .GetRunResult().Results.Single();
 
         foreach (string step in TrackedSteps)

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using MemoryPack;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using TypedZmq.Generator;
 
 namespace TypedZmq.Generator.Tests.Infrastructure;
@@ -40,6 +41,17 @@ public static class GeneratorHarness
     /// <summary>Every diagnostic of the compilation with the generated code, warnings included, except those about the test's own hidden ones.</summary>
     public static ImmutableArray<Diagnostic> CompilationDiagnostics(Compilation output) =>
         output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
+
+    /// <summary>Runs the generator, then the contract analyzer over the result, as a build does; pragmas apply.</summary>
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(params string[] sources)
+    {
+        var (_, output, _) = Run(sources);
+        var analyzers = ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new TypedZmq.Generator.Diagnostics.ContractAnalyzer());
+        ImmutableArray<Diagnostic> diagnostics = await output
+            .WithAnalyzers(analyzers)
+            .GetAnalyzerDiagnosticsAsync(TestContext.Current.CancellationToken);
+        return diagnostics.OrderBy(d => d.Location.SourceSpan.Start).ToImmutableArray();
+    }
 
     private static ImmutableArray<MetadataReference> LoadReferences()
     {

@@ -19,8 +19,8 @@ internal sealed class GlobalProxy : global::IGlobal
 
     void global::IGlobal.Ping()
     {
-        var __tzmqRequest = _channel.CreateRequest(s_method0);
-        _channel.Invoke(__tzmqRequest, default);
+        var __tzmqRequest = this._channel.CreateRequest(s_method0);
+        this._channel.Invoke(__tzmqRequest, default);
     }
 }
 
@@ -31,7 +31,7 @@ internal sealed class GlobalDispatcher : global::TypedZmq.Internal.RpcServiceDis
     /// <summary>The wire name of the service: <c>IGlobal</c>.</summary>
     public const string Name = "IGlobal";
 
-    /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+    /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
     public const uint Id = 0x704A63EBu;
 
     private readonly global::IGlobal _service;

@@ -19,8 +19,8 @@ internal sealed class Outer_NestedProxy : global::Outer.INested
 
     void global::Outer.INested.Ping()
     {
-        var __tzmqRequest = _channel.CreateRequest(s_method0);
-        _channel.Invoke(__tzmqRequest, default);
+        var __tzmqRequest = this._channel.CreateRequest(s_method0);
+        this._channel.Invoke(__tzmqRequest, default);
     }
 }
 
@@ -31,7 +31,7 @@ internal sealed class Outer_NestedDispatcher : global::TypedZmq.Internal.RpcServ
     /// <summary>The wire name of the service: <c>Outer.INested</c>.</summary>
     public const string Name = "Outer.INested";
 
-    /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+    /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
     public const uint Id = 0x32E113AAu;
 
     private readonly global::Outer.INested _service;

@@ -22,15 +22,15 @@ namespace Shapes
 
         int global::Shapes.IInventory.Count(string sku)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
             __tzmqRequest.Write<string>(sku);
-            return _channel.Invoke<int>(__tzmqRequest, default);
+            return this._channel.Invoke<int>(__tzmqRequest, default);
         }
 
         int global::Shapes.IBase.Version()
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method1);
-            return _channel.Invoke<int>(__tzmqRequest, default);
+            var __tzmqRequest = this._channel.CreateRequest(s_method1);
+            return this._channel.Invoke<int>(__tzmqRequest, default);
         }
     }
 
@@ -41,7 +41,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>inventory</c>.</summary>
         public const string Name = "inventory";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0xFCFDC43Fu;
 
         private readonly global::Shapes.IInventory _service;

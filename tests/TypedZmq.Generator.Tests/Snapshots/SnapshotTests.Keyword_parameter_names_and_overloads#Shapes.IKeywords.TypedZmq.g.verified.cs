@@ -22,17 +22,17 @@ namespace Shapes
 
         string global::Shapes.IKeywords.Describe(string @class, int @event)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
             __tzmqRequest.Write<string>(@class);
             __tzmqRequest.Write<int>(@event);
-            return _channel.Invoke<string>(__tzmqRequest, default);
+            return this._channel.Invoke<string>(__tzmqRequest, default);
         }
 
         string global::Shapes.IKeywords.Describe(string @class)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method1);
+            var __tzmqRequest = this._channel.CreateRequest(s_method1);
             __tzmqRequest.Write<string>(@class);
-            return _channel.Invoke<string>(__tzmqRequest, default);
+            return this._channel.Invoke<string>(__tzmqRequest, default);
         }
     }
 
@@ -43,7 +43,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>Shapes.IKeywords</c>.</summary>
         public const string Name = "Shapes.IKeywords";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0x8A628D7Au;
 
         private readonly global::Shapes.IKeywords _service;

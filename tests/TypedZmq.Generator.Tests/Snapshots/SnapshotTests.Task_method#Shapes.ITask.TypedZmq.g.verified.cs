@@ -21,10 +21,10 @@ namespace Shapes
 
         global::System.Threading.Tasks.Task global::Shapes.ITask.SaveAsync(string key, byte[] value)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
             __tzmqRequest.Write<string>(key);
             __tzmqRequest.Write<byte[]>(value);
-            return _channel.InvokeAsync(__tzmqRequest, default);
+            return this._channel.InvokeAsync(__tzmqRequest, default);
         }
     }
 
@@ -35,7 +35,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>Shapes.ITask</c>.</summary>
         public const string Name = "Shapes.ITask";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0xC26ED333u;
 
         private readonly global::Shapes.ITask _service;

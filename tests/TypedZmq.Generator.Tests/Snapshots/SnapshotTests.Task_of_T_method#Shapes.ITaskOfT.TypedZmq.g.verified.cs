@@ -21,9 +21,9 @@ namespace Shapes
 
         global::System.Threading.Tasks.Task<byte[]?> global::Shapes.ITaskOfT.LoadAsync(string key)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
             __tzmqRequest.Write<string>(key);
-            return _channel.InvokeAsync<byte[]?>(__tzmqRequest, default);
+            return this._channel.InvokeAsync<byte[]?>(__tzmqRequest, default);
         }
     }
 
@@ -34,7 +34,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>Shapes.ITaskOfT</c>.</summary>
         public const string Name = "Shapes.ITaskOfT";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0x1E0A46E6u;
 
         private readonly global::Shapes.ITaskOfT _service;

@@ -22,16 +22,16 @@ namespace Shapes
 
         global::System.Threading.Tasks.Task<string> global::Shapes.ICancellable.WaitAsync(int milliseconds, global::System.Threading.CancellationToken cancellationToken)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
             __tzmqRequest.Write<int>(milliseconds);
-            return _channel.InvokeAsync<string>(__tzmqRequest, cancellationToken);
+            return this._channel.InvokeAsync<string>(__tzmqRequest, cancellationToken);
         }
 
         string global::Shapes.ICancellable.Wait(int milliseconds, global::System.Threading.CancellationToken cancellationToken)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method1);
+            var __tzmqRequest = this._channel.CreateRequest(s_method1);
             __tzmqRequest.Write<int>(milliseconds);
-            return _channel.Invoke<string>(__tzmqRequest, cancellationToken);
+            return this._channel.Invoke<string>(__tzmqRequest, cancellationToken);
         }
     }
 
@@ -42,7 +42,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>Shapes.ICancellable</c>.</summary>
         public const string Name = "Shapes.ICancellable";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0xDDE1CAB0u;
 
         private readonly global::Shapes.ICancellable _service;

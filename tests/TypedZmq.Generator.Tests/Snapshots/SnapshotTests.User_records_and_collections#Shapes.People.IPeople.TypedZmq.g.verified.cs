@@ -22,18 +22,18 @@ namespace Shapes.People
 
         global::System.Threading.Tasks.Task<global::Shapes.People.Person?> global::Shapes.People.IPeople.FindAsync(int id)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
             __tzmqRequest.Write<int>(id);
-            return _channel.InvokeAsync<global::Shapes.People.Person?>(__tzmqRequest, default);
+            return this._channel.InvokeAsync<global::Shapes.People.Person?>(__tzmqRequest, default);
         }
 
         global::System.Collections.Generic.List<global::Shapes.People.Person> global::Shapes.People.IPeople.All(global::System.Collections.Generic.Dictionary<string, int> filter, global::Shapes.People.Mood mood, int? limit)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method1);
+            var __tzmqRequest = this._channel.CreateRequest(s_method1);
             __tzmqRequest.Write<global::System.Collections.Generic.Dictionary<string, int>>(filter);
             __tzmqRequest.Write<global::Shapes.People.Mood>(mood);
             __tzmqRequest.Write<int?>(limit);
-            return _channel.Invoke<global::System.Collections.Generic.List<global::Shapes.People.Person>>(__tzmqRequest, default);
+            return this._channel.Invoke<global::System.Collections.Generic.List<global::Shapes.People.Person>>(__tzmqRequest, default);
         }
     }
 
@@ -44,7 +44,7 @@ namespace Shapes.People
         /// <summary>The wire name of the service: <c>Shapes.People.IPeople</c>.</summary>
         public const string Name = "Shapes.People.IPeople";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0x2792EF7Au;
 
         private readonly global::Shapes.People.IPeople _service;

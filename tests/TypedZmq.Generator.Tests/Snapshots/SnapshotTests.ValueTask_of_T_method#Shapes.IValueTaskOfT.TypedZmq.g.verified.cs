@@ -21,8 +21,8 @@ namespace Shapes
 
         global::System.Threading.Tasks.ValueTask<long> global::Shapes.IValueTaskOfT.CountAsync()
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
-            return _channel.InvokeValueTaskAsync<long>(__tzmqRequest, default);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
+            return this._channel.InvokeValueTaskAsync<long>(__tzmqRequest, default);
         }
     }
 
@@ -33,7 +33,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>Shapes.IValueTaskOfT</c>.</summary>
         public const string Name = "Shapes.IValueTaskOfT";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0xEB580AD9u;
 
         private readonly global::Shapes.IValueTaskOfT _service;

@@ -22,17 +22,17 @@ namespace Shapes
 
         int global::Shapes.IValue.Add(int a, int b)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
             __tzmqRequest.Write<int>(a);
             __tzmqRequest.Write<int>(b);
-            return _channel.Invoke<int>(__tzmqRequest, default);
+            return this._channel.Invoke<int>(__tzmqRequest, default);
         }
 
         string? global::Shapes.IValue.Echo(string? text)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method1);
+            var __tzmqRequest = this._channel.CreateRequest(s_method1);
             __tzmqRequest.Write<string?>(text);
-            return _channel.Invoke<string?>(__tzmqRequest, default);
+            return this._channel.Invoke<string?>(__tzmqRequest, default);
         }
     }
 
@@ -43,7 +43,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>Shapes.IValue</c>.</summary>
         public const string Name = "Shapes.IValue";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0x5652C7EFu;
 
         private readonly global::Shapes.IValue _service;

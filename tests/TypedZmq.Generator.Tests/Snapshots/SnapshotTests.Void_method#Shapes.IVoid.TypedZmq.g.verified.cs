@@ -22,16 +22,16 @@ namespace Shapes
 
         void global::Shapes.IVoid.Ping()
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method0);
-            _channel.Invoke(__tzmqRequest, default);
+            var __tzmqRequest = this._channel.CreateRequest(s_method0);
+            this._channel.Invoke(__tzmqRequest, default);
         }
 
         void global::Shapes.IVoid.Log(string message, int level)
         {
-            var __tzmqRequest = _channel.CreateRequest(s_method1);
+            var __tzmqRequest = this._channel.CreateRequest(s_method1);
             __tzmqRequest.Write<string>(message);
             __tzmqRequest.Write<int>(level);
-            _channel.Invoke(__tzmqRequest, default);
+            this._channel.Invoke(__tzmqRequest, default);
         }
     }
 
@@ -42,7 +42,7 @@ namespace Shapes
         /// <summary>The wire name of the service: <c>Shapes.IVoid</c>.</summary>
         public const string Name = "Shapes.IVoid";
 
-        /// <summary>The service id: FNV-1a of <see cref="Name"/>.</summary>
+        /// <summary>The service id on the wire: FNV-1a of <see cref="Name"/> unless set explicitly.</summary>
         public const uint Id = 0xA7CA1EE0u;
 
         private readonly global::Shapes.IVoid _service;

@@ -1,0 +1,16 @@
+using System;
+
+namespace TypedZmq;
+
+/// <summary>Settings for one method of an <see cref="RpcServiceAttribute"/> interface.</summary>
+/// <remarks>
+/// By default a method's id is the FNV-1a hash of its signature (name and parameter types, see docs/protocol.md), so
+/// renaming a method or changing its parameters changes its id. Give an explicit <see cref="Id"/> to keep the wire
+/// identity of a method while its C# signature changes, or to resolve a hash collision (TZMQ0009).
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class RpcMethodAttribute : Attribute
+{
+    /// <summary>An explicit method id, used on the wire instead of the hash of the method's signature.</summary>
+    public uint Id { get; set; }
+}
