@@ -145,6 +145,40 @@ public sealed class SnapshotTests
         }
         """);
 
+    [Fact]
+    public void Explicit_service_and_method_ids() => Verify("""
+        using TypedZmq;
+        namespace Shapes;
+        [RpcService("billing", Id = 0xB111)]
+        public interface IBilling
+        {
+            [RpcMethod(Id = 1)] decimal Total(string account);
+            decimal Total(string account, int year);
+        }
+        """);
+
+    [Fact]
+    public void Plain_interface_named_by_RpcServiceFor() => Verify("""
+        [assembly: TypedZmq.RpcServiceFor(typeof(Plain.ICalculator), Name = "calc")]
+        namespace Plain
+        {
+            public interface ICalculator
+            {
+                long Multiply(int a, int b);
+            }
+        }
+        """);
+
+    [Fact]
+    public void Parameter_named_like_a_generated_member() => Verify("""
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface IShadowing
+        {
+            string Call(string _channel, int call, int __tzmqRequestX);
+        }
+        """);
+
     private static void Verify(string contract, [System.Runtime.CompilerServices.CallerFilePath] string file = "", [System.Runtime.CompilerServices.CallerMemberName] string method = "")
     {
         var (result, output, diagnostics) = GeneratorHarness.Run(contract);
