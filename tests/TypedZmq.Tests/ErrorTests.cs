@@ -7,11 +7,11 @@ namespace TypedZmq.Tests;
 public sealed class ErrorTests : TransportTheories
 {
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void A_throwing_implementation_becomes_RemoteError_with_type_and_message(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void A_throwing_implementation_becomes_RemoteError_with_type_and_message(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapes shapes = server.Proxy();
+        IShapes shapes = server.Proxy(channel: channel);
 
         var error = Assert.Throws<RpcException>(() => shapes.Fail("boom"));
 
@@ -49,11 +49,11 @@ public sealed class ErrorTests : TransportTheories
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void A_method_the_server_does_not_have_is_Unimplemented_and_the_server_keeps_serving(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void A_method_the_server_does_not_have_is_Unimplemented_and_the_server_keeps_serving(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapesNext newer = server.Client().CreateProxy<IShapesNext>();
+        IShapesNext newer = server.Client(channel: channel).CreateProxy<IShapesNext>();
 
         var error = Assert.Throws<RpcException>(() => newer.AddedLater("x"));
 

@@ -37,21 +37,68 @@ public sealed class LifecycleTests
         Assert.Throws<ObjectDisposedException>(client.CreateProxy<IShapes>);
     }
 
-    [Fact]
-    public async Task Stopping_the_server_with_an_async_call_in_flight_does_not_hang()
+    [Theory]
+    [InlineData(RpcServerKind.Reply)]
+    [InlineData(RpcServerKind.Concurrent)]
+    public async Task Stopping_lets_a_call_in_flight_finish(RpcServerKind kind)
     {
-        var server = TestServer.Start(Transport.Tcp);
-        IShapes shapes = server.Proxy(timeout: TimeSpan.FromSeconds(2));
-        Task<string> call = shapes.SlowAsync(10_000, CancellationToken.None);
+        using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "x", Kind = kind, StopTimeout = TimeSpan.FromSeconds(10) });
+        IShapes shapes = server.Proxy(channel: RpcChannelKind.Multiplexed);
+        Task<string> call = shapes.SlowAsync(300, CancellationToken.None);
+        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+
+        server.Server.Stop();
+
+        Assert.Equal("slow", await call.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData(RpcServerKind.Reply)]
+    [InlineData(RpcServerKind.Concurrent)]
+    public async Task Stopping_cancels_a_call_that_outlives_the_stop_timeout_and_does_not_hang(RpcServerKind kind)
+    {
+        using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "x", Kind = kind, StopTimeout = TimeSpan.FromMilliseconds(200) });
+        IShapes shapes = server.Proxy(timeout: TimeSpan.FromSeconds(10), channel: RpcChannelKind.Multiplexed);
+        Task<string> call = shapes.SlowAsync(30_000, CancellationToken.None);
         await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
 
         var watch = Stopwatch.StartNew();
-        server.Dispose();
+        server.Server.Stop();
         watch.Stop();
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {watch.Elapsed}");
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
-        Assert.True(error.Status is RpcStatus.Cancelled or RpcStatus.DeadlineExceeded, $"status was {error.Status}");
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken));
+        Assert.Equal(RpcStatus.Cancelled, error.Status);
+        Assert.Contains("stopping", error.Message);
+    }
+
+    [Fact]
+    public async Task A_stopping_concurrent_server_refuses_new_calls_with_Unavailable()
+    {
+        using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "x", Kind = RpcServerKind.Concurrent, StopTimeout = TimeSpan.FromSeconds(10) });
+        IShapes shapes = server.Proxy(channel: RpcChannelKind.Multiplexed);
+        Task<string> running = shapes.SlowAsync(1000, CancellationToken.None);
+        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+
+        Task stopping = Task.Run(server.Server.Stop, TestContext.Current.CancellationToken);
+        await WaitUntil(() => IsRefusing(shapes), TimeSpan.FromSeconds(5));
+
+        Assert.Equal("slow", await running.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+    }
+
+    private static bool IsRefusing(IShapes shapes)
+    {
+        try
+        {
+            shapes.Ping();
+            return false;
+        }
+        catch (RpcException ex) when (ex.Status == RpcStatus.Unavailable)
+        {
+            Assert.Contains("stopping", ex.Message);
+            return true;
+        }
     }
 
     [Fact]

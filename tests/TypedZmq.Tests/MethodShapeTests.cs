@@ -7,11 +7,11 @@ namespace TypedZmq.Tests;
 public sealed class MethodShapeTests : TransportTheories
 {
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void Void_without_parameters_runs_on_the_server(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void Void_without_parameters_runs_on_the_server(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapes shapes = server.Proxy();
+        IShapes shapes = server.Proxy(channel: channel);
 
         shapes.Ping();
         shapes.Ping();
@@ -20,33 +20,33 @@ public sealed class MethodShapeTests : TransportTheories
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void Void_with_a_parameter_delivers_the_argument(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void Void_with_a_parameter_delivers_the_argument(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
 
-        server.Proxy().Remember("kept");
+        server.Proxy(channel: channel).Remember("kept");
 
         Assert.Equal(["kept"], server.Implementation.Remembered);
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void Value_result_depends_on_every_argument(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void Value_result_depends_on_every_argument(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapes shapes = server.Proxy();
+        IShapes shapes = server.Proxy(channel: channel);
 
         Assert.Equal(5, shapes.Add(2, 3));
         Assert.Equal(-1, shapes.Add(int.MaxValue, int.MinValue));
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void Null_and_empty_strings_stay_distinct(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void Null_and_empty_strings_stay_distinct(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapes shapes = server.Proxy();
+        IShapes shapes = server.Proxy(channel: channel);
 
         Assert.Null(shapes.Echo(null));
         Assert.Equal("", shapes.Echo(""));
@@ -54,11 +54,11 @@ public sealed class MethodShapeTests : TransportTheories
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void User_records_round_trip_and_null_records_stay_null(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void User_records_round_trip_and_null_records_stay_null(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapes shapes = server.Proxy();
+        IShapes shapes = server.Proxy(channel: channel);
 
         Person? ada = shapes.FindPerson(1);
 
@@ -67,11 +67,11 @@ public sealed class MethodShapeTests : TransportTheories
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public void Arrays_lists_and_dictionaries_round_trip(Transport transport)
+    [MemberData(nameof(Setups))]
+    public void Arrays_lists_and_dictionaries_round_trip(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapes shapes = server.Proxy();
+        IShapes shapes = server.Proxy(channel: channel);
 
         Assert.Equal([3, 4, 5], shapes.Range(3, 3)!);
         Assert.Empty(shapes.Range(3, 0)!);
@@ -83,34 +83,34 @@ public sealed class MethodShapeTests : TransportTheories
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public async Task Task_completes_after_the_server_ran_the_method(Transport transport)
+    [MemberData(nameof(Setups))]
+    public async Task Task_completes_after_the_server_ran_the_method(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
 
-        await server.Proxy().RememberAsync("async");
+        await server.Proxy(channel: channel).RememberAsync("async");
 
         Assert.Equal(["async"], server.Implementation.Remembered);
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public async Task Task_of_T_returns_the_result_and_the_token_is_not_sent(Transport transport)
+    [MemberData(nameof(Setups))]
+    public async Task Task_of_T_returns_the_result_and_the_token_is_not_sent(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
         using var cts = new CancellationTokenSource();
 
-        int length = await server.Proxy().LengthAsync("four", cts.Token);
+        int length = await server.Proxy(channel: channel).LengthAsync("four", cts.Token);
 
         Assert.Equal(4, length);
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public async Task ValueTask_completes_after_the_server_ran_the_method(Transport transport)
+    [MemberData(nameof(Setups))]
+    public async Task ValueTask_completes_after_the_server_ran_the_method(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
-        IShapes shapes = server.Proxy();
+        IShapes shapes = server.Proxy(channel: channel);
         shapes.Remember("gone soon");
 
         await shapes.ForgetAsync();
@@ -120,13 +120,13 @@ public sealed class MethodShapeTests : TransportTheories
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public async Task ValueTask_of_T_returns_a_record_built_from_two_arguments(Transport transport)
+    [MemberData(nameof(Setups))]
+    public async Task ValueTask_of_T_returns_a_record_built_from_two_arguments(Transport transport, RpcChannelKind channel)
     {
         using var server = TestServer.Start(transport);
         var person = new Person("Bob", 40, ["x"], null);
 
-        Person renamed = await server.Proxy().RenameAsync(person, "Robert");
+        Person renamed = await server.Proxy(channel: channel).RenameAsync(person, "Robert");
 
         Assert.Equal(person with { Name = "Robert" }, renamed);
     }

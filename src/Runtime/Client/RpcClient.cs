@@ -9,9 +9,10 @@ namespace TypedZmq;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The client uses one ZeroMQ REQ socket and makes one call at a time: calls from several threads are safe and
-/// are served in turn. A call that gets no reply within its timeout fails with
-/// <see cref="RpcStatus.DeadlineExceeded"/>, and the client replaces its socket so that the next call works.
+/// A client is safe to share between threads. By default (<see cref="RpcChannelKind.Request"/>) it uses one ZeroMQ
+/// REQ socket and makes one call at a time, in turn; with <see cref="RpcChannelKind.Multiplexed"/> any number of calls
+/// are in flight at once over one DEALER socket. A call that gets no reply within its timeout fails with
+/// <see cref="RpcStatus.DeadlineExceeded"/>, and the client stays usable.
 /// </para>
 /// <para>Dispose the client to close its socket; calls still waiting fail promptly with <see cref="RpcStatus.Cancelled"/>.</para>
 /// </remarks>
@@ -24,7 +25,7 @@ namespace TypedZmq;
 /// </example>
 public sealed class RpcClient : IDisposable
 {
-    private readonly RequestChannel _channel;
+    private readonly RpcChannel _channel;
     private volatile bool _disposed;
 
     /// <summary>Creates a client for the server at <paramref name="endpoint"/> with default options.</summary>
@@ -49,7 +50,9 @@ public sealed class RpcClient : IDisposable
         Options = options;
         try
         {
-            _channel = new RequestChannel(options.Endpoint, options.Timeout);
+            _channel = options.Channel == RpcChannelKind.Multiplexed
+                ? new MultiplexedChannel(options.Endpoint, options.Timeout)
+                : new RequestChannel(options.Endpoint, options.Timeout);
         }
         catch (Exception ex)
         {
@@ -78,6 +81,6 @@ public sealed class RpcClient : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        _channel.Dispose();
+        ((IDisposable)_channel).Dispose();
     }
 }

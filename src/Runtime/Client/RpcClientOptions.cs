@@ -17,6 +17,12 @@ public sealed class RpcClientOptions
     public required string Endpoint { get; init; }
 
     /// <summary>
+    /// How calls travel: <see cref="RpcChannelKind.Request"/> (default; one call at a time) or
+    /// <see cref="RpcChannelKind.Multiplexed"/> (many concurrent calls over one connection).
+    /// </summary>
+    public RpcChannelKind Channel { get; init; } = RpcChannelKind.Request;
+
+    /// <summary>
     /// How long a call waits for its reply (including time queued behind other calls on the same client) before it
     /// fails with <see cref="RpcStatus.DeadlineExceeded"/>. Default 10 seconds;
     /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> waits forever. Override per call with

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Concurrent;
+using System.Threading;
 using System.ComponentModel;
 using TypedZmq.Protocol;
 
@@ -13,6 +15,12 @@ namespace TypedZmq.Internal;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RpcRequest
 {
+    // A per-thread slot serves callers that send on their own thread (request channel); a small shared pool serves
+    // the multiplexed channel, where requests are rented on callers' threads and returned on the socket's thread.
+    private const int SharedPoolLimit = 256;
+    private static readonly ConcurrentQueue<RpcRequest> s_shared = new();
+    private static int s_sharedCount;
+
     [ThreadStatic]
     private static RpcRequest? t_cached;
 
@@ -49,8 +57,20 @@ public sealed class RpcRequest
 
     internal static RpcRequest Rent(RpcMethod method)
     {
-        RpcRequest request = t_cached ?? new RpcRequest();
-        t_cached = null;
+        RpcRequest? request = t_cached;
+        if (request is not null)
+        {
+            t_cached = null;
+        }
+        else if (s_shared.TryDequeue(out request))
+        {
+            Interlocked.Decrement(ref s_sharedCount);
+        }
+        else
+        {
+            request = new RpcRequest();
+        }
+
         request._method = method;
         return request;
     }
@@ -59,6 +79,17 @@ public sealed class RpcRequest
     {
         _method = null;
         _payload.Reset();
-        t_cached = this;
+        if (t_cached is null)
+        {
+            t_cached = this;
+        }
+        else if (Interlocked.Increment(ref s_sharedCount) <= SharedPoolLimit)
+        {
+            s_shared.Enqueue(this);
+        }
+        else
+        {
+            Interlocked.Decrement(ref s_sharedCount);
+        }
     }
 }

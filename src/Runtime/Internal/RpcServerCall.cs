@@ -38,6 +38,9 @@ public sealed class RpcServerCall
     /// <summary>Set when an asynchronous implementation failed; read back on the server's socket thread.</summary>
     internal Exception? Failure { get; set; }
 
+    /// <summary>The routing frames to send the reply back through (a concurrent server's ROUTER); null on a REP socket.</summary>
+    internal byte[][]? Envelope { get; set; }
+
     /// <summary>Reads the next argument.</summary>
     /// <typeparam name="T">The parameter's declared type.</typeparam>
     /// <returns>The decoded argument.</returns>

@@ -7,19 +7,50 @@ namespace TypedZmq.Protocol;
 internal static class Frames
 {
     /// <summary>Sends header + payload as one two-frame message. Returns false if the socket would not take it in time.</summary>
-    public static bool TrySend(NetMQSocket socket, in RpcHeader header, ReadOnlySpan<byte> payload, TimeSpan timeout)
+    public static bool TrySend(NetMQSocket socket, in RpcHeader header, ReadOnlySpan<byte> payload, TimeSpan timeout) =>
+        TrySend(socket, envelope: null, delimiter: false, header, payload, timeout);
+
+    /// <summary>
+    /// Sends [envelope frames] [empty delimiter] header + payload as one message: what a DEALER sends to imitate a REQ
+    /// peer (no envelope, a delimiter), and what a ROUTER sends back to a peer (its envelope, a delimiter).
+    /// Returns false if the socket would not take the first frame in time.
+    /// </summary>
+    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, ReadOnlySpan<byte> payload, TimeSpan timeout)
     {
         var msg = default(Msg);
-        msg.InitPool(RpcHeader.Size);
+        msg.InitEmpty();
         try
         {
+            bool first = true;
+            if (envelope is not null)
+            {
+                foreach (byte[] frame in envelope)
+                {
+                    msg.InitPool(frame.Length);
+                    frame.CopyTo(msg.Slice());
+                    if (!SendPart(socket, ref msg, timeout, ref first))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            if (delimiter)
+            {
+                msg.InitEmpty();
+                if (!SendPart(socket, ref msg, timeout, ref first))
+                {
+                    return false;
+                }
+            }
+
+            msg.InitPool(RpcHeader.Size);
             header.Write(msg.Slice());
-            if (!socket.TrySend(ref msg, timeout, more: true))
+            if (!SendPart(socket, ref msg, timeout, ref first))
             {
                 return false;
             }
 
-            msg.Close();
             if (payload.Length == 0)
             {
                 msg.InitEmpty();
@@ -30,10 +61,9 @@ internal static class Frames
                 payload.CopyTo(msg.Slice());
             }
 
-            // The first frame is queued, so ZeroMQ takes the rest of the message without blocking (multipart is atomic).
             if (!socket.TrySend(ref msg, TimeSpan.FromSeconds(5), more: false))
             {
-                throw new InvalidOperationException("NetMQ accepted the header frame but not the payload frame.");
+                throw new InvalidOperationException("NetMQ accepted the first frames of a message but not its payload frame.");
             }
 
             return true;
@@ -42,6 +72,24 @@ internal static class Frames
         {
             msg.Close();
         }
+    }
+
+    private static bool SendPart(NetMQSocket socket, ref Msg msg, TimeSpan timeout, ref bool first)
+    {
+        // Once the first part is queued ZeroMQ takes the rest of the message without blocking (multipart is atomic).
+        if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: true))
+        {
+            if (!first)
+            {
+                throw new InvalidOperationException("NetMQ accepted the first frame of a message but not the next one.");
+            }
+
+            return false;
+        }
+
+        first = false;
+        msg.Close();
+        return true;
     }
 
     /// <summary>Receives and discards the rest of a multipart message whose first frame(s) were already read.</summary>

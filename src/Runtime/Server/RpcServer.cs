@@ -10,7 +10,9 @@ using TypedZmq.Protocol;
 namespace TypedZmq;
 
 /// <summary>
-/// Hosts one or more TypedZmq services on a ZeroMQ REP socket and answers every request, one at a time, in order.
+/// Hosts one or more TypedZmq services and answers every request: one at a time on a ZeroMQ REP socket
+/// (<see cref="RpcServerKind.Reply"/>, the default), or many at once on a ROUTER socket
+/// (<see cref="RpcServerKind.Concurrent"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -20,8 +22,13 @@ namespace TypedZmq;
 /// sending <c>Hello</c>. Bad input never stops the server.
 /// </para>
 /// <para>
-/// The socket is owned by one background thread, on which synchronous implementations run. Asynchronous
+/// The socket is owned by one background thread, on which synchronous implementations (and the synchronous part of
+/// asynchronous ones) run, so keep them short: blocking work belongs in an asynchronous method. Asynchronous
 /// implementations may complete on any thread; their reply is handed back to the socket's thread.
+/// </para>
+/// <para>
+/// <see cref="Stop"/> is graceful: new requests get <see cref="RpcStatus.Unavailable"/>, calls in flight get up to
+/// <see cref="RpcServerOptions.StopTimeout"/> to finish, then the rest are cancelled and the socket closes.
 /// </para>
 /// </remarks>
 /// <example>
@@ -33,16 +40,21 @@ namespace TypedZmq;
 /// </example>
 public sealed class RpcServer : IDisposable
 {
+    private static readonly TimeSpan CancelledReplyGrace = TimeSpan.FromSeconds(1);
+
     private readonly Dictionary<uint, RpcServiceDispatcher> _services = new();
     private readonly object _stateLock = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly RpcServerCall _call = new();
+    private readonly Stack<RpcServerCall> _callPool = new();
+    private readonly Queue<QueuedRequest> _queued = new();
     private readonly PayloadBuffer _errorBuffer = new();
-    private ResponseSocket? _socket;
-    private NetMQQueue<RpcServerCall>? _completions;
+    private NetMQSocket? _socket;
+    private NetMQQueue<RpcServerCall?>? _completions;
     private NetMQPoller? _poller;
     private State _state;
+    private int _inFlight;
+    private volatile bool _draining;
 
     /// <summary>Creates a server that will listen on <paramref name="endpoint"/> once started.</summary>
     /// <param name="endpoint">For example <c>tcp://*:5555</c> or <c>inproc://greeter</c>.</param>
@@ -130,7 +142,7 @@ public sealed class RpcServer : IDisposable
                     _state == State.Running ? "The server is already running." : "A stopped server cannot be restarted; create a new RpcServer.");
             }
 
-            var socket = new ResponseSocket();
+            NetMQSocket socket = Options.Kind == RpcServerKind.Concurrent ? new RouterSocket() : new ResponseSocket();
             try
             {
                 socket.Options.MaxMsgSize = Options.MaxMessageSize;
@@ -146,12 +158,12 @@ public sealed class RpcServer : IDisposable
             }
 
             _socket = socket;
-            _completions = new NetMQQueue<RpcServerCall>(capacity: 16);
+            _completions = new NetMQQueue<RpcServerCall?>(capacity: 16);
             _poller = new NetMQPoller { _socket, _completions };
             _socket.ReceiveReady += OnRequestReady;
             _completions.ReceiveReady += OnCompletionReady;
             _state = State.Running;
-            _poller.RunAsync("TypedZmq.RpcServer", isBackgroundThread: true);
+            _poller.RunAsync(Options.Kind == RpcServerKind.Concurrent ? "TypedZmq.RpcServer.Concurrent" : "TypedZmq.RpcServer", isBackgroundThread: true);
         }
     }
 
@@ -175,8 +187,10 @@ public sealed class RpcServer : IDisposable
     }
 
     /// <summary>
-    /// Stops serving and closes the socket. Implementations that take a <see cref="CancellationToken"/> see it cancelled;
-    /// a synchronous implementation that is running is waited for.
+    /// Stops serving and closes the socket, gracefully: new requests are refused with
+    /// <see cref="RpcStatus.Unavailable"/>, calls in flight get up to <see cref="RpcServerOptions.StopTimeout"/> to
+    /// finish, then implementations that take a <see cref="CancellationToken"/> see it cancelled and the socket closes.
+    /// A synchronous implementation that is running is waited for.
     /// </summary>
     public void Stop()
     {
@@ -193,9 +207,28 @@ public sealed class RpcServer : IDisposable
             poller = wasRunning ? _poller : null;
         }
 
+        if (poller is not null)
+        {
+            // Refuse new work (and what waits in the queue), then let the calls in flight finish, within bounds.
+            _draining = true;
+            WakePoller();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref _inFlight) > 0 && watch.Elapsed < Options.StopTimeout)
+            {
+                Thread.Sleep(5);
+            }
+        }
+
         _stopping.Cancel();
         if (poller is not null)
         {
+            // Implementations that honour the token finish now; give their "cancelled" replies a moment to leave.
+            var grace = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref _inFlight) > 0 && grace.Elapsed < CancelledReplyGrace)
+            {
+                Thread.Sleep(5);
+            }
+
             poller.Stop();
             poller.Dispose();
             _socket?.Dispose();
@@ -212,7 +245,7 @@ public sealed class RpcServer : IDisposable
         _stopping.Dispose();
     }
 
-    private static string Bind(ResponseSocket socket, string endpoint)
+    private static string Bind(NetMQSocket socket, string endpoint)
     {
         try
         {
@@ -236,9 +269,38 @@ public sealed class RpcServer : IDisposable
         }
     }
 
+    private void WakePoller()
+    {
+        try
+        {
+            _completions?.Enqueue(null);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
     // Runs on the poller thread: the only thread that touches the socket.
     private void OnRequestReady(object? sender, NetMQSocketEventArgs e)
     {
+        // Serve what is there now, bounded so that completions are not starved, then let the poller loop again.
+        for (int i = 0; i < 256; i++)
+        {
+            if (!ReceiveOne())
+            {
+                return;
+            }
+        }
+    }
+
+    private bool ReceiveOne()
+    {
+        if (Options.Kind == RpcServerKind.Reply && Volatile.Read(ref _inFlight) > 0)
+        {
+            return false; // a REP socket must answer its current request before it may read the next
+        }
+
         var headerMsg = default(Msg);
         var payloadMsg = default(Msg);
         headerMsg.InitEmpty();
@@ -247,7 +309,13 @@ public sealed class RpcServer : IDisposable
         {
             if (!_socket!.TryReceive(ref headerMsg, TimeSpan.Zero))
             {
-                return;
+                return false;
+            }
+
+            byte[][]? envelope = null;
+            if (Options.Kind == RpcServerKind.Concurrent && !ReadEnvelope(ref headerMsg, out envelope))
+            {
+                return true; // not even a routable message: nothing to answer
             }
 
             int frames = 1;
@@ -256,7 +324,14 @@ public sealed class RpcServer : IDisposable
                 frames = 2 + (payloadMsg.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
             }
 
-            Serve(ref headerMsg, ref payloadMsg, frames);
+            if (envelope is not null && (_draining || Volatile.Read(ref _inFlight) >= Options.MaxConcurrentCalls))
+            {
+                QueueOrRefuse(envelope, headerMsg.Slice(), payloadMsg.Slice(), frames);
+                return true;
+            }
+
+            Serve(envelope, headerMsg.Slice(), payloadMsg.SliceAsMemory(), frames);
+            return true;
         }
         finally
         {
@@ -265,35 +340,121 @@ public sealed class RpcServer : IDisposable
         }
     }
 
-    private void Serve(ref Msg headerMsg, ref Msg payloadMsg, int frames)
+    /// <summary>
+    /// ROUTER: reads the routing frames up to and including the empty delimiter a REQ or DEALER peer puts before the
+    /// body, leaving the first body frame in <paramref name="msg"/>.
+    /// </summary>
+    private bool ReadEnvelope(ref Msg msg, out byte[][]? envelope)
     {
-        ReadOnlySpan<byte> headerBytes = headerMsg.Slice();
+        const int MaxRoutingFrames = 16;
+        var frames = new List<byte[]>(2);
+        envelope = null;
+        while (true)
+        {
+            if (msg.Size == 0 && frames.Count > 0)
+            {
+                // The delimiter: what follows is the TypedZmq body.
+                envelope = frames.ToArray();
+                if (!msg.HasMore)
+                {
+                    // An empty body: answer it as a malformed request.
+                    msg.Close();
+                    msg.InitEmpty();
+                    return true;
+                }
+
+                msg.Close();
+                msg.InitEmpty();
+                return _socket!.TryReceive(ref msg, TimeSpan.FromSeconds(1));
+            }
+
+            frames.Add(msg.ToArray());
+            if (!msg.HasMore || frames.Count > MaxRoutingFrames)
+            {
+                // No delimiter: the peer is not a REQ-style client. Answer through its identity anyway, so it learns why.
+                bool more = msg.HasMore;
+                envelope = [frames[0]];
+                if (more)
+                {
+                    Frames.DrainRemainingFrames(_socket!, hasMore: true);
+                }
+
+                SendError(envelope, 0, 0, 0, RpcStatus.BadRequest, null,
+                    "TypedZmq could not read this request: it has no empty delimiter frame before the header. " +
+                    "Use a REQ socket, or send an empty frame before the header from a DEALER; see docs/protocol.md.", null);
+                return false;
+            }
+
+            msg.Close();
+            msg.InitEmpty();
+            if (!_socket!.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
+            {
+                return false;
+            }
+        }
+    }
+
+    private void QueueOrRefuse(byte[][] envelope, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, int frames)
+    {
+        if (!_draining && _queued.Count < Options.MaxQueuedRequests)
+        {
+            _queued.Enqueue(new QueuedRequest(envelope, header.ToArray(), payload.ToArray(), frames));
+            return;
+        }
+
+        RpcHeader.TryParse(header, out RpcHeader parsed, out _);
+        SendError(envelope, parsed.RequestId, parsed.ServiceId, parsed.MethodId, RpcStatus.Unavailable, null,
+            _draining
+                ? "the server is stopping and takes no new calls; retry on another server or later."
+                : $"the server is at its limit ({Options.MaxConcurrentCalls} calls running, {_queued.Count} waiting); the call was not run. Retry later.",
+            null);
+    }
+
+    /// <summary>Starts queued requests while there is room; refuses them all once the server is stopping.</summary>
+    private void PumpQueue()
+    {
+        while (_queued.Count > 0 && (_draining || _inFlight < Options.MaxConcurrentCalls))
+        {
+            QueuedRequest next = _queued.Dequeue();
+            if (_draining)
+            {
+                QueueOrRefuse(next.Envelope, next.Header, next.Payload, next.Frames);
+            }
+            else
+            {
+                Serve(next.Envelope, next.Header, next.Payload, next.Frames);
+            }
+        }
+    }
+
+    private void Serve(byte[][]? envelope, ReadOnlySpan<byte> headerBytes, ReadOnlyMemory<byte> payload, int frames)
+    {
         HeaderParseResult parsed = RpcHeader.TryParse(headerBytes, out RpcHeader header, out string? error);
         if (parsed != HeaderParseResult.Ok)
         {
             ulong requestId = parsed == HeaderParseResult.NotTypedZmq ? 0 : RpcHeader.PeekRequestId(headerBytes);
             RpcStatus status = parsed == HeaderParseResult.UnsupportedVersion ? RpcStatus.UnsupportedVersion : RpcStatus.BadRequest;
-            SendError(requestId, 0, 0, status, null, "TypedZmq could not read this request: " + error + ".", null);
+            SendError(envelope, requestId, 0, 0, status, null, "TypedZmq could not read this request: " + error + ".", null);
             return;
         }
 
         if (header.Kind != MessageKind.Request)
         {
-            SendError(header.RequestId, header.ServiceId, header.MethodId, RpcStatus.BadRequest, null,
+            SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.BadRequest, null,
                 $"expected a request (message kind 1) but got kind {(byte)header.Kind}.", null);
             return;
         }
 
         if (frames != 2)
         {
-            SendError(header.RequestId, header.ServiceId, header.MethodId, RpcStatus.BadRequest, null,
+            SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.BadRequest, null,
                 $"a request is exactly two frames (header, payload) but this one has {frames}.", null);
             return;
         }
 
         if (!_services.TryGetValue(header.ServiceId, out RpcServiceDispatcher? dispatcher))
         {
-            SendError(header.RequestId, header.ServiceId, header.MethodId, RpcStatus.Unimplemented, null,
+            SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.Unimplemented, null,
                 $"this server hosts no service with id 0x{header.ServiceId:x8} (it hosts {DescribeServices()}). " +
                 "Check that the client calls the right endpoint and that the server registers the service with AddService.", null);
             return;
@@ -301,14 +462,21 @@ public sealed class RpcServer : IDisposable
 
         if (header.DeadlineUnixMs != 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > header.DeadlineUnixMs)
         {
-            SendError(header.RequestId, header.ServiceId, header.MethodId, RpcStatus.DeadlineExceeded, null,
+            SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.DeadlineExceeded, null,
                 "the request's deadline passed before the server could run it; it was not run.", null);
             return;
         }
 
-        RpcServerCall call = _call;
-        call.Begin(header.RequestId, header.ServiceId, header.MethodId, dispatcher.ServiceName,
-            payloadMsg.SliceAsMemory(), _stopping.Token);
+        if (_draining)
+        {
+            SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.Unavailable, null,
+                "the server is stopping and takes no new calls; retry on another server or later.", null);
+            return;
+        }
+
+        RpcServerCall call = _callPool.Count > 0 ? _callPool.Pop() : new RpcServerCall();
+        call.Envelope = envelope;
+        call.Begin(header.RequestId, header.ServiceId, header.MethodId, dispatcher.ServiceName, payload, _stopping.Token);
 
         ValueTask pending;
         try
@@ -319,6 +487,7 @@ public sealed class RpcServer : IDisposable
         {
             call.ReleaseArguments();
             SendFailure(call, ex);
+            Recycle(call);
             return;
         }
 
@@ -329,22 +498,32 @@ public sealed class RpcServer : IDisposable
             try
             {
                 pending.GetAwaiter().GetResult();
+                SendReply(call);
             }
             catch (Exception ex)
             {
                 SendFailure(call, ex);
-                return;
             }
 
-            SendReply(call);
+            Recycle(call);
             return;
         }
 
-        // A REP socket takes no new request until this one is answered, so nothing else is read meanwhile.
+        // A REP socket takes no new request until this one is answered; a ROUTER goes on serving others meanwhile.
+        Interlocked.Increment(ref _inFlight);
         _ = CompleteLaterAsync(pending, call, _completions!);
     }
 
-    private static async Task CompleteLaterAsync(ValueTask pending, RpcServerCall call, NetMQQueue<RpcServerCall> completions)
+    private void Recycle(RpcServerCall call)
+    {
+        call.Envelope = null;
+        if (_callPool.Count < 256)
+        {
+            _callPool.Push(call);
+        }
+    }
+
+    private static async Task CompleteLaterAsync(ValueTask pending, RpcServerCall call, NetMQQueue<RpcServerCall?> completions)
     {
         try
         {
@@ -367,10 +546,15 @@ public sealed class RpcServer : IDisposable
         }
     }
 
-    private void OnCompletionReady(object? sender, NetMQQueueEventArgs<RpcServerCall> e)
+    private void OnCompletionReady(object? sender, NetMQQueueEventArgs<RpcServerCall?> e)
     {
         while (e.Queue.TryDequeue(out RpcServerCall? call, TimeSpan.Zero))
         {
+            if (call is null)
+            {
+                continue; // a wake-up from Stop: the queue is pumped below
+            }
+
             if (call.Failure is { } failure)
             {
                 SendFailure(call, failure);
@@ -379,13 +563,24 @@ public sealed class RpcServer : IDisposable
             {
                 SendReply(call);
             }
+
+            Interlocked.Decrement(ref _inFlight);
+            Recycle(call);
         }
+
+        PumpQueue();
     }
 
     private void SendReply(RpcServerCall call)
     {
         var header = new RpcHeader(MessageKind.Reply, RpcStatus.Ok, call.RequestId, call.ServiceId, call.MethodId, 0);
-        Frames.TrySend(_socket!, header, call.Result, TimeSpan.FromSeconds(1));
+        Send(call.Envelope, header, call.Result);
+    }
+
+    private void Send(byte[][]? envelope, in RpcHeader header, ReadOnlySpan<byte> payload)
+    {
+        // A ROUTER drops a reply to a peer that is gone or whose queue is full; a REP socket always takes it. Never block.
+        Frames.TrySend(_socket!, envelope, delimiter: envelope is not null, header, payload, TimeSpan.FromSeconds(1));
     }
 
     private void SendFailure(RpcServerCall call, Exception exception)
@@ -393,26 +588,26 @@ public sealed class RpcServer : IDisposable
         switch (exception)
         {
             case RpcException rpc:
-                SendError(call.RequestId, call.ServiceId, call.MethodId, rpc.Status, rpc.RemoteExceptionType, rpc.Message,
+                SendError(call.Envelope, call.RequestId, call.ServiceId, call.MethodId, rpc.Status, rpc.RemoteExceptionType, rpc.Message,
                     Options.IncludeExceptionDetails ? rpc.ToString() : null);
                 break;
             case OperationCanceledException when _stopping.IsCancellationRequested:
-                SendError(call.RequestId, call.ServiceId, call.MethodId, RpcStatus.Cancelled, exception.GetType().FullName,
+                SendError(call.Envelope, call.RequestId, call.ServiceId, call.MethodId, RpcStatus.Cancelled, exception.GetType().FullName,
                     "the server is stopping and cancelled the call.", null);
                 break;
             default:
-                SendError(call.RequestId, call.ServiceId, call.MethodId, RpcStatus.RemoteError, exception.GetType().FullName,
+                SendError(call.Envelope, call.RequestId, call.ServiceId, call.MethodId, RpcStatus.RemoteError, exception.GetType().FullName,
                     exception.Message, Options.IncludeExceptionDetails ? exception.ToString() : null);
                 break;
         }
     }
 
-    private void SendError(ulong requestId, uint serviceId, uint methodId, RpcStatus status, string? type, string message, string? detail)
+    private void SendError(byte[][]? envelope, ulong requestId, uint serviceId, uint methodId, RpcStatus status, string? type, string message, string? detail)
     {
         _errorBuffer.Reset();
         PayloadCodec.WriteError(_errorBuffer, type, message, detail);
         var header = new RpcHeader(MessageKind.Error, status, requestId, serviceId, methodId, 0);
-        Frames.TrySend(_socket!, header, _errorBuffer.WrittenSpan, TimeSpan.FromSeconds(1));
+        Send(envelope, header, _errorBuffer.WrittenSpan);
     }
 
     private string DescribeServices()
@@ -430,4 +625,6 @@ public sealed class RpcServer : IDisposable
 
         return string.Join(", ", names);
     }
+
+    private readonly record struct QueuedRequest(byte[][] Envelope, byte[] Header, byte[] Payload, int Frames);
 }

@@ -9,12 +9,52 @@ public sealed class RpcServerOptions
     public const long DefaultMaxMessageSize = 64L * 1024 * 1024;
 
     private long _maxMessageSize = DefaultMaxMessageSize;
+    private int _maxConcurrentCalls = 1024;
+    private int _maxQueuedRequests = 10_000;
+    private TimeSpan _stopTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Where to listen, for example <c>tcp://*:5555</c>, <c>tcp://127.0.0.1:0</c> (any free port: read
     /// <see cref="RpcServer.BoundEndpoint"/> after <see cref="RpcServer.Start"/>) or <c>inproc://greeter</c>.
     /// </summary>
     public required string Endpoint { get; init; }
+
+    /// <summary>
+    /// <see cref="RpcServerKind.Reply"/> (default; one request at a time) or <see cref="RpcServerKind.Concurrent"/>
+    /// (many requests in flight).
+    /// </summary>
+    public RpcServerKind Kind { get; init; } = RpcServerKind.Reply;
+
+    /// <summary>
+    /// For a <see cref="RpcServerKind.Concurrent"/> server: how many calls may be running at once (asynchronous
+    /// implementations awaiting something). Default 1024.
+    /// </summary>
+    public int MaxConcurrentCalls
+    {
+        get => _maxConcurrentCalls;
+        init => _maxConcurrentCalls = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxConcurrentCalls), value, "Must be positive.");
+    }
+
+    /// <summary>
+    /// For a <see cref="RpcServerKind.Concurrent"/> server: how many requests may wait for a free slot when
+    /// <see cref="MaxConcurrentCalls"/> are running. Beyond that a request gets <see cref="RpcStatus.Unavailable"/> at
+    /// once instead of being dropped. Default 10,000.
+    /// </summary>
+    public int MaxQueuedRequests
+    {
+        get => _maxQueuedRequests;
+        init => _maxQueuedRequests = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxQueuedRequests), value, "Must not be negative.");
+    }
+
+    /// <summary>
+    /// How long <see cref="RpcServer.Stop"/> waits for calls in flight to finish (new requests are refused meanwhile)
+    /// before it cancels them and closes the socket. Default 5 seconds.
+    /// </summary>
+    public TimeSpan StopTimeout
+    {
+        get => _stopTimeout;
+        init => _stopTimeout = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(StopTimeout), value, "Must not be negative.");
+    }
 
     /// <summary>
     /// Send the server-side stack trace of a failing implementation to clients

@@ -13,6 +13,8 @@ public interface IShapes
 
     int Add(int a, int b);
 
+    Task<int> AddAsync(int a, int b);
+
     string? Echo(string? text);
 
     Person? FindPerson(int id);

@@ -30,6 +30,12 @@ public sealed class Shapes : IShapes
         return a + b;
     }
 
+    public async Task<int> AddAsync(int a, int b)
+    {
+        await Task.Yield();
+        return Add(a, b);
+    }
+
     public string? Echo(string? text) => text;
 
     public Person? FindPerson(int id) =>

@@ -12,11 +12,17 @@ public sealed class TestServer : IDisposable
         string endpoint = transport == Transport.Tcp
             ? "tcp://127.0.0.1:0"
             : $"inproc://typedzmq-test-{Guid.NewGuid():N}";
-        Server = new RpcServer(options is null ? new RpcServerOptions { Endpoint = endpoint } : new RpcServerOptions
+        // Tests pass options with a placeholder endpoint; the real one is chosen here, unique per test.
+        options ??= new RpcServerOptions { Endpoint = endpoint };
+        Server = new RpcServer(new RpcServerOptions
         {
             Endpoint = endpoint,
+            Kind = options.Kind,
             IncludeExceptionDetails = options.IncludeExceptionDetails,
             MaxMessageSize = options.MaxMessageSize,
+            MaxConcurrentCalls = options.MaxConcurrentCalls,
+            MaxQueuedRequests = options.MaxQueuedRequests,
+            StopTimeout = options.StopTimeout,
         });
         Server.AddService<IShapes>(Implementation);
         Server.Start();
@@ -31,18 +37,23 @@ public sealed class TestServer : IDisposable
 
     public static TestServer Start(Transport transport, RpcServerOptions? options = null) => new(transport, options);
 
-    public RpcClient Client(TimeSpan? timeout = null)
+    public static TestServer Start(Transport transport, RpcServerKind kind) =>
+        new(transport, new RpcServerOptions { Endpoint = "set by TestServer", Kind = kind });
+
+    public RpcClient Client(TimeSpan? timeout = null, RpcChannelKind channel = RpcChannelKind.Request)
     {
         var client = new RpcClient(new RpcClientOptions
         {
             Endpoint = Endpoint,
             Timeout = timeout ?? TimeSpan.FromSeconds(10),
+            Channel = channel,
         });
         _owned.Add(client);
         return client;
     }
 
-    public IShapes Proxy(TimeSpan? timeout = null) => Client(timeout).CreateProxy<IShapes>();
+    public IShapes Proxy(TimeSpan? timeout = null, RpcChannelKind channel = RpcChannelKind.Request) =>
+        Client(timeout, channel).CreateProxy<IShapes>();
 
     public void Dispose()
     {

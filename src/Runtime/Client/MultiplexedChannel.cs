@@ -1,0 +1,380 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using NetMQ;
+using NetMQ.Sockets;
+using TypedZmq.Internal;
+using TypedZmq.Protocol;
+
+namespace TypedZmq.Client;
+
+/// <summary>
+/// The client channel for many concurrent calls: one <see cref="DealerSocket"/> owned by one poller thread. Callers
+/// on any thread hand their request to that thread through a queue and get a task; replies are matched to calls by
+/// request id. Everything that touches the socket or the table of pending calls runs on the poller thread, so none of
+/// it needs a lock.
+/// </summary>
+/// <remarks>
+/// Completions are set with continuations forced off the poller thread, so a caller's code never runs on (or blocks)
+/// the socket's thread. Late or unknown replies are dropped. A call leaves the pending table when its reply arrives,
+/// when its deadline passes (checked by a timer on the poller thread) or when its token is cancelled.
+/// </remarks>
+internal sealed class MultiplexedChannel : RpcChannel, IDisposable
+{
+    private static readonly TimeSpan DeadlineCheckInterval = TimeSpan.FromMilliseconds(10);
+
+    private readonly string _endpoint;
+    private readonly TimeSpan _defaultTimeout;
+    private readonly DealerSocket _socket;
+    private readonly NetMQQueue<Command> _commands;
+    private readonly NetMQTimer _deadlineTimer;
+    private readonly NetMQPoller _poller;
+
+    // Poller thread only.
+    private readonly Dictionary<ulong, PendingCall> _pending = new();
+    private readonly PriorityQueue<ulong, long> _deadlines = new();
+
+    private long _lastRequestId;
+    private volatile bool _disposed;
+
+    public MultiplexedChannel(string endpoint, TimeSpan defaultTimeout)
+    {
+        _endpoint = endpoint;
+        _defaultTimeout = defaultTimeout;
+        _socket = new DealerSocket();
+        try
+        {
+            _socket.Options.Linger = TimeSpan.Zero;
+            _socket.Connect(endpoint);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        _commands = new NetMQQueue<Command>();
+        _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
+        _socket.ReceiveReady += OnReplyReady;
+        _commands.ReceiveReady += OnCommandReady;
+        _deadlineTimer.Elapsed += OnDeadlineTimer;
+        _poller = new NetMQPoller { _socket, _commands, _deadlineTimer };
+        _poller.RunAsync("TypedZmq.MultiplexedChannel", isBackgroundThread: true);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _poller.Stop();
+
+        // The poller thread is gone: this thread owns the table now. Nothing pending may be left hanging.
+        foreach (PendingCall call in _pending.Values)
+        {
+            call.Fail(new RpcException(
+                RpcStatus.Cancelled,
+                $"{call.Method}: the RpcClient was disposed while the call waited for its reply; the call may still run on the server."));
+        }
+
+        _pending.Clear();
+        while (_commands.TryDequeue(out Command command, TimeSpan.Zero))
+        {
+            command.Call.Fail(new ObjectDisposedException(nameof(RpcClient), $"{command.Call.Method} was called on a disposed RpcClient."));
+            command.Request?.Return();
+        }
+
+        _poller.Dispose();
+        _socket.Dispose();
+        _commands.Dispose();
+    }
+
+    private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
+        InvokeCoreAsync<TResult>(request, cancellationToken).GetAwaiter().GetResult();
+
+    private protected override Task<TResult> InvokeCoreAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
+    {
+        RpcMethod method = request.Method;
+        if (_disposed)
+        {
+            request.Return();
+            return Task.FromException<TResult>(new ObjectDisposedException(nameof(RpcClient), $"{method} was called on a disposed RpcClient."));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            request.Return();
+            return Task.FromCanceled<TResult>(cancellationToken);
+        }
+
+        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
+        ulong requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
+        var call = new PendingCall<TResult>(this, method, requestId, deadline);
+        if (cancellationToken.CanBeCanceled)
+        {
+            call.RegisterCancellation(cancellationToken);
+        }
+
+        _commands.Enqueue(new Command(call, request));
+
+        // Dispose may have drained the queue just before this call was added; make sure it does not wait forever.
+        if (_disposed)
+        {
+            call.Fail(new ObjectDisposedException(nameof(RpcClient), $"{method} was called on a disposed RpcClient."));
+        }
+
+        return call.Task;
+    }
+
+    private void RequestCancellation(PendingCall call)
+    {
+        if (!_disposed)
+        {
+            try
+            {
+                _commands.Enqueue(new Command(call, null));
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed meanwhile: Dispose fails every pending call itself.
+            }
+        }
+    }
+
+    // Poller thread.
+    private void OnCommandReady(object? sender, NetMQQueueEventArgs<Command> e)
+    {
+        while (e.Queue.TryDequeue(out Command command, TimeSpan.Zero))
+        {
+            PendingCall call = command.Call;
+            if (command.Request is not { } request)
+            {
+                // A cancellation: forget the call. It may not even be sent yet (then its send is skipped below).
+                _pending.Remove(call.RequestId);
+                call.Cancel();
+                continue;
+            }
+
+            try
+            {
+                if (call.IsCompleted)
+                {
+                    continue; // cancelled before it was sent: do not send it at all
+                }
+
+                var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, call.Deadline.UnixMilliseconds);
+                if (!Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Payload, TimeSpan.Zero))
+                {
+                    call.Fail(new RpcException(
+                        RpcStatus.Unavailable,
+                        $"{call.Method}: the send queue to {_endpoint} is full (ZeroMQ's high-water mark), so the server is not keeping up " +
+                        "or not reachable. The call was not sent; retry later or lower the number of concurrent calls."));
+                    continue;
+                }
+
+                _pending.Add(call.RequestId, call);
+                if (!call.Deadline.IsInfinite)
+                {
+                    _deadlines.Enqueue(call.RequestId, call.DeadlineTimestamp);
+                    _deadlineTimer.Enable = true;
+                }
+            }
+            finally
+            {
+                request.Return();
+            }
+        }
+    }
+
+    // Poller thread.
+    private void OnReplyReady(object? sender, NetMQSocketEventArgs e)
+    {
+        var delimiter = default(Msg);
+        var header = default(Msg);
+        var payload = default(Msg);
+        delimiter.InitEmpty();
+        header.InitEmpty();
+        payload.InitEmpty();
+        try
+        {
+            // Drain what is there now (bounded, so queued commands are not starved), then let the poller loop again.
+            for (int i = 0; i < 1000 && _socket.TryReceive(ref delimiter, TimeSpan.Zero); i++)
+            {
+                // A reply is [empty delimiter][header][payload]; the rest of a message arrives with its first frame.
+                bool more = delimiter.HasMore;
+                bool ok = more && delimiter.Size == 0;
+                if (ok)
+                {
+                    ok = _socket.TryReceive(ref header, TimeSpan.FromSeconds(1));
+                    more = ok && header.HasMore;
+                    ok = more;
+                }
+
+                if (ok)
+                {
+                    ok = _socket.TryReceive(ref payload, TimeSpan.FromSeconds(1));
+                    more = ok && payload.HasMore;
+                    ok = ok && !more;
+                }
+
+                if (ok)
+                {
+                    if (RpcHeader.TryParse(header.Slice(), out RpcHeader reply, out _) == HeaderParseResult.Ok &&
+                        _pending.Remove(reply.RequestId, out PendingCall? call))
+                    {
+                        call.Complete(reply, payload.Slice());
+                    }
+
+                    // Otherwise a late reply (its call timed out or was cancelled): dropped.
+                }
+                else if (more)
+                {
+                    Frames.DrainRemainingFrames(_socket, hasMore: true); // not a TypedZmq reply: dropped whole
+                }
+
+                header.Close();
+                payload.Close();
+                header.InitEmpty();
+                payload.InitEmpty();
+            }
+        }
+        finally
+        {
+            delimiter.Close();
+            header.Close();
+            payload.Close();
+        }
+    }
+
+    // Poller thread.
+    private void OnDeadlineTimer(object? sender, NetMQTimerEventArgs e)
+    {
+        long now = Stopwatch.GetTimestamp();
+        while (_deadlines.TryPeek(out ulong requestId, out long due) && due <= now)
+        {
+            _deadlines.Dequeue();
+            if (_pending.Remove(requestId, out PendingCall? call))
+            {
+                call.Fail(new RpcException(
+                    RpcStatus.DeadlineExceeded,
+                    $"{call.Method} got no reply from {_endpoint} within {CallDeadline.Describe(call.Deadline.Timeout)}. " +
+                    "The server may be down, unreachable or slow, and the call may still have run on it. " +
+                    "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls."));
+            }
+        }
+
+        if (_deadlines.Count == 0)
+        {
+            _deadlineTimer.Enable = false;
+        }
+    }
+
+    private readonly struct Command
+    {
+        public Command(PendingCall call, RpcRequest? request)
+        {
+            Call = call;
+            Request = request;
+        }
+
+        public PendingCall Call { get; }
+
+        /// <summary>The request to send, or null for a cancellation.</summary>
+        public RpcRequest? Request { get; }
+    }
+
+    private abstract class PendingCall
+    {
+        private CancellationTokenRegistration _registration;
+        private CancellationToken _token;
+
+        protected PendingCall(MultiplexedChannel channel, RpcMethod method, ulong requestId, in CallDeadline deadline)
+        {
+            Channel = channel;
+            Method = method;
+            RequestId = requestId;
+            Deadline = deadline;
+            DeadlineTimestamp = deadline.IsInfinite
+                ? long.MaxValue
+                : Stopwatch.GetTimestamp() + (long)(deadline.Timeout.TotalSeconds * Stopwatch.Frequency);
+        }
+
+        public MultiplexedChannel Channel { get; }
+
+        public RpcMethod Method { get; }
+
+        public ulong RequestId { get; }
+
+        public CallDeadline Deadline { get; }
+
+        public long DeadlineTimestamp { get; }
+
+        public abstract bool IsCompleted { get; }
+
+        public void RegisterCancellation(CancellationToken token)
+        {
+            _token = token;
+            _registration = token.UnsafeRegister(static state => ((PendingCall)state!).Channel.RequestCancellation((PendingCall)state!), this);
+        }
+
+        /// <summary>Decodes the reply (on the poller thread) and completes the caller's task.</summary>
+        public abstract void Complete(in RpcHeader header, ReadOnlySpan<byte> payload);
+
+        public abstract void Fail(Exception exception);
+
+        public void Cancel() => Canceled(_token);
+
+        protected abstract void Canceled(CancellationToken token);
+
+        protected void ReleaseRegistration() => _registration.Dispose();
+    }
+
+    private sealed class PendingCall<TResult> : PendingCall
+    {
+        // Continuations run asynchronously: never on the poller thread, which must stay free to serve other calls.
+        private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public PendingCall(MultiplexedChannel channel, RpcMethod method, ulong requestId, in CallDeadline deadline)
+            : base(channel, method, requestId, deadline)
+        {
+        }
+
+        public Task<TResult> Task => _completion.Task;
+
+        public override bool IsCompleted => _completion.Task.IsCompleted;
+
+        public override void Complete(in RpcHeader header, ReadOnlySpan<byte> payload)
+        {
+            TResult result;
+            try
+            {
+                result = ReplyDecoder.Decode<TResult>(Method, header, payload);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                return;
+            }
+
+            ReleaseRegistration();
+            _completion.TrySetResult(result);
+        }
+
+        public override void Fail(Exception exception)
+        {
+            ReleaseRegistration();
+            _completion.TrySetException(exception);
+        }
+
+        protected override void Canceled(CancellationToken token)
+        {
+            ReleaseRegistration();
+            _completion.TrySetCanceled(token);
+        }
+    }
+}
