@@ -1,0 +1,31 @@
+using TypedZmq;
+
+namespace TypedZmq.Benchmarks;
+
+/// <summary>The benchmarked call, typed: a string in, the same string back (the "SayHello" shape).</summary>
+[RpcService]
+public interface IBench
+{
+    string Echo(string text);
+
+    Task<string> EchoAsync(string text);
+}
+
+public sealed class Bench : IBench
+{
+    public string Echo(string text) => text;
+
+    public Task<string> EchoAsync(string text) => Task.FromResult(text);
+}
+
+/// <summary>The same call for StreamJsonRpc, which proxies Task-returning interfaces.</summary>
+[StreamJsonRpc.JsonRpcContract]
+public partial interface IJsonEcho
+{
+    Task<string> EchoAsync(string text);
+}
+
+public sealed class JsonEcho : IJsonEcho
+{
+    public Task<string> EchoAsync(string text) => Task.FromResult(text);
+}

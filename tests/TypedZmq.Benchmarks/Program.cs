@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using TypedZmq.Benchmarks;
+
+// dotnet run -c Release --project tests/TypedZmq.Benchmarks [-- --rounds 5 --seconds 1 --sizes 10,1024,65536]
+// Interleaves the scenarios in rounds (the machine is noisy: absolute times drift, ratios within a round hold) and
+// reports, per payload size, the median over rounds of each scenario's ratio to the raw NetMQ baseline of its kind.
+if (args.Length == 2 && args[0] == "--serve")
+{
+    return await Servers.ServeAsync(args[1]);
+}
+
+int rounds = IntOption("--rounds", 5);
+double seconds = double.Parse(Option("--seconds", "1"), CultureInfo.InvariantCulture);
+int[] sizes = Option("--sizes", "10,1024,65536").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+string? output = OptionOrNull("--out");
+var duration = TimeSpan.FromSeconds(seconds);
+
+var report = new StringBuilder();
+report.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
+    $"{rounds} rounds x {seconds:0.##} s per scenario, servers in child processes, all traffic on 127.0.0.1.");
+report.AppendLine();
+
+foreach (int size in sizes)
+{
+    string payload = new('x', size);
+    Scenario[] scenarios =
+    [
+        new RawReqRep(), new TypedRequest(), new GrpcScenario(concurrent: false), new JsonRpcScenario(concurrent: false),
+        new RawDealerRouter(), new TypedMultiplexed(), new GrpcScenario(concurrent: true), new JsonRpcScenario(concurrent: true),
+    ];
+    var servers = new List<Process>();
+    var results = scenarios.ToDictionary(s => s, _ => new List<(double CallsPerSecond, double BytesPerCall)>());
+    try
+    {
+        foreach (Scenario scenario in scenarios)
+        {
+            (Process server, string address) = await StartServerAsync(scenario.Server);
+            servers.Add(server);
+            await scenario.ConnectAsync(address, payload);
+            await scenario.RunAsync(TimeSpan.FromSeconds(Math.Min(1, seconds))); // warm up: JIT, connections
+        }
+
+        for (int round = 0; round < rounds; round++)
+        {
+            // Rotate the order each round so no scenario always runs first or last.
+            for (int i = 0; i < scenarios.Length; i++)
+            {
+                Scenario scenario = scenarios[(i + round) % scenarios.Length];
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+                var watch = Stopwatch.StartNew();
+                long calls = await scenario.RunAsync(duration);
+                watch.Stop();
+                long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+                results[scenario].Add((calls / watch.Elapsed.TotalSeconds, (double)allocated / calls));
+            }
+
+            Console.Error.WriteLine($"size {size}: round {round + 1}/{rounds} done");
+        }
+
+        long callingThreadBytes = ((TypedRequest)scenarios[1]).CallingThreadBytesPerCall(1000);
+        AppendTable(report, size, scenarios, results, rounds, callingThreadBytes);
+    }
+    finally
+    {
+        foreach (Scenario scenario in scenarios)
+        {
+            await scenario.DisposeAsync();
+        }
+
+        foreach (Process server in servers)
+        {
+            server.StandardInput.Close();
+            if (!server.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                server.Kill(entireProcessTree: true);
+            }
+
+            server.Dispose();
+        }
+    }
+}
+
+Console.WriteLine(report);
+if (output is not null)
+{
+    File.WriteAllText(output, report.ToString());
+}
+
+NetMQ.NetMQConfig.Cleanup(block: false);
+return 0;
+
+static void AppendTable(StringBuilder report, int size, Scenario[] scenarios, Dictionary<Scenario, List<(double CallsPerSecond, double BytesPerCall)>> results, int rounds, long callingThreadBytes)
+{
+    Scenario lockstepBaseline = scenarios[0];
+    Scenario concurrentBaseline = scenarios[4];
+    Scenario grpcConcurrent = scenarios[6];
+    report.AppendLine(CultureInfo.InvariantCulture, $"### {size:N0} B payload");
+    report.AppendLine();
+    report.AppendLine("| scenario | median | ratio to raw NetMQ (median, min-max over rounds) | allocated per call, client process |");
+    report.AppendLine("|---|---|---|---|");
+    foreach (Scenario scenario in scenarios)
+    {
+        List<(double CallsPerSecond, double BytesPerCall)> runs = results[scenario];
+        Scenario baseline = scenario.Concurrent ? concurrentBaseline : lockstepBaseline;
+        // Lockstep: latency ratio (higher = slower). Concurrent: throughput ratio (higher = faster).
+        double[] ratios = Enumerable.Range(0, rounds)
+            .Select(r => scenario.Concurrent
+                ? runs[r].CallsPerSecond / results[baseline][r].CallsPerSecond
+                : results[baseline][r].CallsPerSecond / runs[r].CallsPerSecond)
+            .ToArray();
+        string median = scenario.Concurrent
+            ? $"{Median(runs.Select(r => r.CallsPerSecond)):N0} calls/s"
+            : $"{1e6 / Median(runs.Select(r => r.CallsPerSecond)):N1} us/call";
+        string ratio = $"{Median(ratios):0.00}x {(scenario.Concurrent ? "calls/s" : "latency")} ({ratios.Min():0.00}-{ratios.Max():0.00})";
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {Median(runs.Select(r => r.BytesPerCall)):N0} B |");
+    }
+
+    Scenario typedMultiplexed = scenarios[5];
+    double[] vsGrpc = Enumerable.Range(0, rounds)
+        .Select(r => results[typedMultiplexed][r].CallsPerSecond / results[grpcConcurrent][r].CallsPerSecond)
+        .ToArray();
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"TypedZmq multiplexed vs gRPC, 100 concurrent: {Median(vsGrpc):0.00}x calls/s ({vsGrpc.Min():0.00}-{vsGrpc.Max():0.00}). " +
+        $"TypedZmq request channel, allocated on the calling thread per call (result string included): {callingThreadBytes:N0} B.");
+    report.AppendLine();
+}
+
+static double Median(IEnumerable<double> values)
+{
+    double[] sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+static async Task<(Process Server, string Address)> StartServerAsync(string kind)
+{
+    string self = Environment.ProcessPath!;
+    var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true };
+    if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+    {
+        start.ArgumentList.Add(typeof(Scenario).Assembly.Location);
+    }
+
+    start.ArgumentList.Add("--serve");
+    start.ArgumentList.Add(kind);
+    Process server = Process.Start(start)!;
+    string? line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
+    {
+        server.Kill(entireProcessTree: true);
+        throw new InvalidOperationException($"the {kind} server did not start: {line}");
+    }
+
+    return (server, line["READY ".Length..]);
+}
+
+string Option(string name, string fallback) => OptionOrNull(name) ?? fallback;
+
+int IntOption(string name, int fallback) => int.Parse(Option(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+string? OptionOrNull(string name)
+{
+    int index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}

@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Grpc.Net.Client;
+using NetMQ;
+using NetMQ.Sockets;
+using StreamJsonRpc;
+
+namespace TypedZmq.Benchmarks;
+
+/// <summary>One client-side way of making the benchmarked call, against its server in a child process.</summary>
+internal abstract class Scenario : IAsyncDisposable
+{
+    protected Scenario(string name, string server, bool concurrent)
+    {
+        Name = name;
+        Server = server;
+        Concurrent = concurrent;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The child-process server kind it talks to.</summary>
+    public string Server { get; }
+
+    /// <summary>Many calls in flight (compared with raw DEALER/ROUTER) or one at a time (compared with raw REQ/REP).</summary>
+    public bool Concurrent { get; }
+
+    public const int InFlight = 100;
+
+    public abstract Task ConnectAsync(string address, string payload);
+
+    /// <summary>Makes calls until <paramref name="duration"/> has passed; returns how many completed.</summary>
+    public abstract Task<long> RunAsync(TimeSpan duration);
+
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    protected static void Check(bool condition, string what)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException(what);
+        }
+    }
+
+    /// <summary>Runs <see cref="InFlight"/> loops of <paramref name="call"/> until the time is up.</summary>
+    protected static async Task<long> RunConcurrent(Func<Task> call, TimeSpan duration)
+    {
+        long total = 0;
+        var watch = Stopwatch.StartNew();
+        var workers = new Task[InFlight];
+        for (int i = 0; i < InFlight; i++)
+        {
+            workers[i] = Task.Run(async () =>
+            {
+                long count = 0;
+                while (watch.Elapsed < duration)
+                {
+                    await call().ConfigureAwait(false);
+                    count++;
+                }
+
+                Interlocked.Add(ref total, count);
+            });
+        }
+
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return total;
+    }
+
+    protected static long RunLockstep(Action call, TimeSpan duration)
+    {
+        long count = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < duration)
+        {
+            call();
+            count++;
+        }
+
+        return count;
+    }
+}
+
+internal sealed class RawReqRep() : Scenario("raw NetMQ REQ/REP", Servers.RawRep, concurrent: false)
+{
+    private RequestSocket? _socket;
+    private byte[] _payload = [];
+
+    public override Task ConnectAsync(string address, string payload)
+    {
+        _payload = Encoding.UTF8.GetBytes(payload);
+        _socket = new RequestSocket();
+        _socket.Options.Linger = TimeSpan.Zero;
+        _socket.Connect(address);
+        return Task.CompletedTask;
+    }
+
+    public override Task<long> RunAsync(TimeSpan duration) => Task.FromResult(RunLockstep(() =>
+    {
+        RequestSocket socket = _socket!;
+        socket.SendFrame(_payload);
+        byte[] reply = socket.ReceiveFrameBytes();
+        Check(reply.Length == _payload.Length, "raw echo mismatch");
+    }, duration));
+
+    public override ValueTask DisposeAsync()
+    {
+        _socket?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class TypedRequest() : Scenario("TypedZmq request channel", Servers.TypedReply, concurrent: false)
+{
+    private RpcClient? _client;
+    private IBench? _bench;
+    private string _payload = "";
+
+    public override Task ConnectAsync(string address, string payload)
+    {
+        _payload = payload;
+        _client = new RpcClient(address);
+        _bench = _client.CreateProxy<IBench>();
+        return Task.CompletedTask;
+    }
+
+    public override Task<long> RunAsync(TimeSpan duration) => Task.FromResult(RunLockstep(() =>
+        Check(_bench!.Echo(_payload).Length == _payload.Length, "typed echo mismatch"), duration));
+
+    /// <summary>Bytes allocated on the calling thread by one call (the result string included).</summary>
+    public long CallingThreadBytesPerCall(int calls)
+    {
+        _bench!.Echo(_payload);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < calls; i++)
+        {
+            _bench.Echo(_payload);
+        }
+
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / calls;
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _client?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class RawDealerRouter() : Scenario("raw NetMQ DEALER/ROUTER, 100 in flight", Servers.RawRouter, concurrent: true)
+{
+    private DealerSocket? _socket;
+    private byte[] _payload = [];
+
+    public override Task ConnectAsync(string address, string payload)
+    {
+        _payload = Encoding.UTF8.GetBytes(payload);
+        _socket = new DealerSocket();
+        _socket.Options.Linger = TimeSpan.Zero;
+        _socket.Options.ReceiveHighWatermark = 100_000;
+        _socket.Options.SendHighWatermark = 100_000;
+        _socket.Connect(address);
+        return Task.CompletedTask;
+    }
+
+    public override Task<long> RunAsync(TimeSpan duration)
+    {
+        // One thread owns the socket and keeps 100 requests outstanding: the best raw NetMQ can do.
+        DealerSocket socket = _socket!;
+        long received = 0;
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < InFlight; i++)
+        {
+            socket.SendFrame(_payload);
+        }
+
+        int outstanding = InFlight;
+        while (outstanding > 0)
+        {
+            byte[] reply = socket.ReceiveFrameBytes();
+            Check(reply.Length == _payload.Length, "raw echo mismatch");
+            received++;
+            if (watch.Elapsed < duration)
+            {
+                socket.SendFrame(_payload);
+            }
+            else
+            {
+                outstanding--;
+            }
+        }
+
+        return Task.FromResult(received);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _socket?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class TypedMultiplexed() : Scenario("TypedZmq multiplexed, 100 in flight", Servers.TypedConcurrent, concurrent: true)
+{
+    private RpcClient? _client;
+    private IBench? _bench;
+    private string _payload = "";
+
+    public override Task ConnectAsync(string address, string payload)
+    {
+        _payload = payload;
+        _client = new RpcClient(new RpcClientOptions { Endpoint = address, Channel = RpcChannelKind.Multiplexed });
+        _bench = _client.CreateProxy<IBench>();
+        return Task.CompletedTask;
+    }
+
+    public override Task<long> RunAsync(TimeSpan duration) => RunConcurrent(async () =>
+        Check((await _bench!.EchoAsync(_payload).ConfigureAwait(false)).Length == _payload.Length, "typed echo mismatch"), duration);
+
+    public override ValueTask DisposeAsync()
+    {
+        _client?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class GrpcScenario(bool concurrent) : Scenario(
+    concurrent ? "gRPC (Grpc.Net.Client, Kestrel h2c), 100 concurrent" : "gRPC (Grpc.Net.Client, Kestrel h2c)", Servers.Grpc, concurrent)
+{
+    private GrpcChannel? _channel;
+    private Grpc.Echo.EchoClient? _client;
+    private Grpc.EchoMessage _message = new();
+
+    public override Task ConnectAsync(string address, string payload)
+    {
+        _message = new Grpc.EchoMessage { Text = payload };
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+            MaxReceiveMessageSize = 16 * 1024 * 1024,
+        });
+        _client = new Grpc.Echo.EchoClient(_channel);
+        return Task.CompletedTask;
+    }
+
+    public override Task<long> RunAsync(TimeSpan duration) => Concurrent
+        ? RunConcurrent(async () => Check((await _client!.EchoAsync(_message).ConfigureAwait(false)).Text.Length == _message.Text.Length, "grpc echo mismatch"), duration)
+        : Task.FromResult(RunLockstep(() => Check(_client!.Echo(_message).Text.Length == _message.Text.Length, "grpc echo mismatch"), duration));
+
+    public override ValueTask DisposeAsync()
+    {
+        _channel?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class JsonRpcScenario(bool concurrent) : Scenario(
+    concurrent ? "StreamJsonRpc (MessagePack, TCP), 100 concurrent" : "StreamJsonRpc (MessagePack, TCP)", Servers.JsonRpc, concurrent)
+{
+    private TcpClient? _tcp;
+    private JsonRpc? _rpc;
+    private IJsonEcho? _echo;
+    private string _payload = "";
+
+    public override async Task ConnectAsync(string address, string payload)
+    {
+        _payload = payload;
+        _tcp = new TcpClient { NoDelay = true };
+        await _tcp.ConnectAsync(System.Net.IPAddress.Loopback, int.Parse(address, System.Globalization.CultureInfo.InvariantCulture));
+        NetworkStream stream = _tcp.GetStream();
+        _rpc = new JsonRpc(new LengthHeaderMessageHandler(stream, stream, new MessagePackFormatter()));
+        _echo = _rpc.Attach<IJsonEcho>();
+        _rpc.StartListening();
+    }
+
+    public override Task<long> RunAsync(TimeSpan duration) => Concurrent
+        ? RunConcurrent(async () => Check((await _echo!.EchoAsync(_payload).ConfigureAwait(false)).Length == _payload.Length, "json-rpc echo mismatch"), duration)
+        : Task.FromResult(RunLockstep(() => Check(_echo!.EchoAsync(_payload).GetAwaiter().GetResult().Length == _payload.Length, "json-rpc echo mismatch"), duration));
+
+    public override ValueTask DisposeAsync()
+    {
+        _rpc?.Dispose();
+        _tcp?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
