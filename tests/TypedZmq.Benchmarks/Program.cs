@@ -15,6 +15,7 @@ int rounds = IntOption("--rounds", 5);
 double seconds = double.Parse(Option("--seconds", "1"), CultureInfo.InvariantCulture);
 int[] sizes = Option("--sizes", "10,1024,65536").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 string? output = OptionOrNull("--out");
+string? only = OptionOrNull("--only");
 var duration = TimeSpan.FromSeconds(seconds);
 
 var report = new StringBuilder();
@@ -29,15 +30,19 @@ foreach (int size in sizes)
     [
         new RawReqRep(), new TypedRequest(), new GrpcScenario(concurrent: false), new JsonRpcScenario(concurrent: false),
         new RawDealerRouter(), new TypedMultiplexed(), new GrpcScenario(concurrent: true), new JsonRpcScenario(concurrent: true),
+        new RawDealerRouter(typedFrameShape: true),
     ];
     var servers = new List<Process>();
+    var serverOf = new Dictionary<Scenario, Process>();
     var results = scenarios.ToDictionary(s => s, _ => new List<(double CallsPerSecond, double BytesPerCall)>());
+    var cpu = scenarios.ToDictionary(s => s, _ => new List<(double ClientUs, double ServerUs)>());
     try
     {
         foreach (Scenario scenario in scenarios)
         {
             (Process server, string address) = await StartServerAsync(scenario.Server);
             servers.Add(server);
+            serverOf[scenario] = server;
             await scenario.ConnectAsync(address, payload);
             await scenario.RunAsync(TimeSpan.FromSeconds(Math.Min(1, seconds))); // warm up: JIT, connections
         }
@@ -48,21 +53,38 @@ foreach (int size in sizes)
             for (int i = 0; i < scenarios.Length; i++)
             {
                 Scenario scenario = scenarios[(i + round) % scenarios.Length];
+                if (only is not null && !scenario.Name.Contains(only, StringComparison.OrdinalIgnoreCase) && scenario != scenarios[0] && scenario != scenarios[4])
+                {
+                    results[scenario].Add((double.NaN, double.NaN));
+                    cpu[scenario].Add((double.NaN, double.NaN));
+                    continue;
+                }
+
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
+                Process self = Process.GetCurrentProcess();
+                Process server = serverOf[scenario];
+                server.Refresh();
+                TimeSpan clientCpuBefore = self.TotalProcessorTime;
+                TimeSpan serverCpuBefore = server.TotalProcessorTime;
                 long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 var watch = Stopwatch.StartNew();
                 long calls = await scenario.RunAsync(duration);
                 watch.Stop();
                 long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+                self.Refresh();
+                server.Refresh();
                 results[scenario].Add((calls / watch.Elapsed.TotalSeconds, (double)allocated / calls));
+                cpu[scenario].Add((
+                    (self.TotalProcessorTime - clientCpuBefore).TotalMicroseconds / calls,
+                    (server.TotalProcessorTime - serverCpuBefore).TotalMicroseconds / calls));
             }
 
             Console.Error.WriteLine($"size {size}: round {round + 1}/{rounds} done");
         }
 
         long callingThreadBytes = ((TypedRequest)scenarios[1]).CallingThreadBytesPerCall(1000);
-        AppendTable(report, size, scenarios, results, rounds, callingThreadBytes);
+        AppendTable(report, size, scenarios, results, cpu, rounds, callingThreadBytes);
     }
     finally
     {
@@ -93,15 +115,22 @@ if (output is not null)
 NetMQ.NetMQConfig.Cleanup(block: false);
 return 0;
 
-static void AppendTable(StringBuilder report, int size, Scenario[] scenarios, Dictionary<Scenario, List<(double CallsPerSecond, double BytesPerCall)>> results, int rounds, long callingThreadBytes)
+static void AppendTable(
+    StringBuilder report,
+    int size,
+    Scenario[] scenarios,
+    Dictionary<Scenario, List<(double CallsPerSecond, double BytesPerCall)>> results,
+    Dictionary<Scenario, List<(double ClientUs, double ServerUs)>> cpu,
+    int rounds,
+    long callingThreadBytes)
 {
     Scenario lockstepBaseline = scenarios[0];
     Scenario concurrentBaseline = scenarios[4];
     Scenario grpcConcurrent = scenarios[6];
     report.AppendLine(CultureInfo.InvariantCulture, $"### {size:N0} B payload");
     report.AppendLine();
-    report.AppendLine("| scenario | median | ratio to raw NetMQ (median, min-max over rounds) | allocated per call, client process |");
-    report.AppendLine("|---|---|---|---|");
+    report.AppendLine("| scenario | median | ratio to raw NetMQ (median, min-max over rounds) | allocated per call, client process | CPU per call: client / server process |");
+    report.AppendLine("|---|---|---|---|---|");
     foreach (Scenario scenario in scenarios)
     {
         List<(double CallsPerSecond, double BytesPerCall)> runs = results[scenario];
@@ -116,7 +145,8 @@ static void AppendTable(StringBuilder report, int size, Scenario[] scenarios, Di
             ? $"{Median(runs.Select(r => r.CallsPerSecond)):N0} calls/s"
             : $"{1e6 / Median(runs.Select(r => r.CallsPerSecond)):N1} us/call";
         string ratio = $"{Median(ratios):0.00}x {(scenario.Concurrent ? "calls/s" : "latency")} ({ratios.Min():0.00}-{ratios.Max():0.00})";
-        report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {Median(runs.Select(r => r.BytesPerCall)):N0} B |");
+        string cpuText = $"{Median(cpu[scenario].Select(c => c.ClientUs)):0.0} / {Median(cpu[scenario].Select(c => c.ServerUs)):0.0} us";
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {Median(runs.Select(r => r.BytesPerCall)):N0} B | {cpuText} |");
     }
 
     Scenario typedMultiplexed = scenarios[5];

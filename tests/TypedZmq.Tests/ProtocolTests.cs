@@ -75,12 +75,12 @@ public sealed partial class ProtocolTests
         using var peer = new RawPeer(server.Endpoint);
         byte[] utf16 = [.. WireFormat.Int32s(2), .. "hi"u8.ToArray().SelectMany(b => new byte[] { b, 0 })];
 
-        List<byte[]> reply = peer.Exchange(
+        List<byte[]> reply = peer.Exchange(WireFormat.Message(
             WireFormat.Header(1, 1, WireFormat.Fnv1a("TypedZmq.Tests.Contracts.IShapes"), WireFormat.Fnv1a("Echo(System.String)")),
-            utf16);
+            utf16));
 
         int offset = 0;
-        Assert.Equal("hi", WireFormat.ReadString(reply[1], ref offset));
+        Assert.Equal("hi", WireFormat.ReadString(WireFormat.Payload(Assert.Single(reply)), ref offset));
     }
 
     private static string RepositoryRoot()

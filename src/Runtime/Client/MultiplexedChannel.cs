@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
@@ -28,13 +29,16 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private readonly string _endpoint;
     private readonly TimeSpan _defaultTimeout;
     private readonly DealerSocket _socket;
-    private readonly NetMQQueue<Command> _commands;
+    // Callers post commands here and wake the poller only when it is not already due to look (one wake-up per batch),
+    // instead of one inproc message per call as NetMQQueue<T> would send.
+    private readonly ConcurrentQueue<Command> _commands = new();
+    private readonly NetMQQueue<byte> _wake;
+    private int _wakePending;
     private readonly NetMQTimer _deadlineTimer;
     private readonly NetMQPoller _poller;
 
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
-    private readonly PriorityQueue<ulong, long> _deadlines = new();
 
     private long _lastRequestId;
     private volatile bool _disposed;
@@ -55,12 +59,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             throw;
         }
 
-        _commands = new NetMQQueue<Command>();
+        _wake = new NetMQQueue<byte>();
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
         _socket.ReceiveReady += OnReplyReady;
-        _commands.ReceiveReady += OnCommandReady;
+        _wake.ReceiveReady += OnCommandReady;
         _deadlineTimer.Elapsed += OnDeadlineTimer;
-        _poller = new NetMQPoller { _socket, _commands, _deadlineTimer };
+        _poller = new NetMQPoller { _socket, _wake, _deadlineTimer };
         _poller.RunAsync("TypedZmq.MultiplexedChannel", isBackgroundThread: true);
     }
 
@@ -83,7 +87,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         _pending.Clear();
-        while (_commands.TryDequeue(out Command command, TimeSpan.Zero))
+        while (_commands.TryDequeue(out Command command))
         {
             command.Call.Fail(new ObjectDisposedException(nameof(RpcClient), $"{command.Call.Method} was called on a disposed RpcClient."));
             command.Request?.Return();
@@ -91,7 +95,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         _poller.Dispose();
         _socket.Dispose();
-        _commands.Dispose();
+        _wake.Dispose();
     }
 
     private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
@@ -120,7 +124,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             call.RegisterCancellation(cancellationToken);
         }
 
-        _commands.Enqueue(new Command(call, request));
+        Post(new Command(call, request));
 
         // Dispose may have drained the queue just before this call was added; make sure it does not wait forever.
         if (_disposed)
@@ -137,7 +141,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         {
             try
             {
-                _commands.Enqueue(new Command(call, null));
+                Post(new Command(call, null));
             }
             catch (ObjectDisposedException)
             {
@@ -146,10 +150,26 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
     }
 
-    // Poller thread.
-    private void OnCommandReady(object? sender, NetMQQueueEventArgs<Command> e)
+    private void Post(Command command)
     {
-        while (e.Queue.TryDequeue(out Command command, TimeSpan.Zero))
+        _commands.Enqueue(command);
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            _wake.Enqueue(0);
+        }
+    }
+
+    // Poller thread.
+    private void OnCommandReady(object? sender, NetMQQueueEventArgs<byte> e)
+    {
+        while (e.Queue.TryDequeue(out _, TimeSpan.Zero))
+        {
+        }
+
+        // Re-arm before draining (a full fence): a command posted from now on sends a new wake-up, and one posted
+        // before is drained below.
+        Interlocked.Exchange(ref _wakePending, 0);
+        while (_commands.TryDequeue(out Command command))
         {
             PendingCall call = command.Call;
             if (command.Request is not { } request)
@@ -178,9 +198,8 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 }
 
                 _pending.Add(call.RequestId, call);
-                if (!call.Deadline.IsInfinite)
+                if (!call.Deadline.IsInfinite && !_deadlineTimer.Enable)
                 {
-                    _deadlines.Enqueue(call.RequestId, call.DeadlineTimestamp);
                     _deadlineTimer.Enable = true;
                 }
             }
@@ -195,39 +214,30 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private void OnReplyReady(object? sender, NetMQSocketEventArgs e)
     {
         var delimiter = default(Msg);
-        var header = default(Msg);
-        var payload = default(Msg);
+        var body = default(Msg);
         delimiter.InitEmpty();
-        header.InitEmpty();
-        payload.InitEmpty();
+        body.InitEmpty();
         try
         {
             // Drain what is there now (bounded, so queued commands are not starved), then let the poller loop again.
             for (int i = 0; i < 1000 && _socket.TryReceive(ref delimiter, TimeSpan.Zero); i++)
             {
-                // A reply is [empty delimiter][header][payload]; the rest of a message arrives with its first frame.
+                // A reply is [empty delimiter][header + payload]; the rest of a message arrives with its first frame.
                 bool more = delimiter.HasMore;
-                bool ok = more && delimiter.Size == 0;
+                bool ok = more && delimiter.Size == 0 && _socket.TryReceive(ref body, TimeSpan.FromSeconds(1));
                 if (ok)
                 {
-                    ok = _socket.TryReceive(ref header, TimeSpan.FromSeconds(1));
-                    more = ok && header.HasMore;
-                    ok = more;
+                    more = body.HasMore;
+                    ok = !more;
                 }
 
                 if (ok)
                 {
-                    ok = _socket.TryReceive(ref payload, TimeSpan.FromSeconds(1));
-                    more = ok && payload.HasMore;
-                    ok = ok && !more;
-                }
-
-                if (ok)
-                {
-                    if (RpcHeader.TryParse(header.Slice(), out RpcHeader reply, out _) == HeaderParseResult.Ok &&
+                    ReadOnlySpan<byte> frame = body.Slice();
+                    if (RpcHeader.TryParse(frame, out RpcHeader reply, out _) == HeaderParseResult.Ok &&
                         _pending.Remove(reply.RequestId, out PendingCall? call))
                     {
-                        call.Complete(reply, payload.Slice());
+                        call.Complete(reply, frame.Slice(RpcHeader.Size));
                     }
 
                     // Otherwise a late reply (its call timed out or was cancelled): dropped.
@@ -237,38 +247,41 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                     Frames.DrainRemainingFrames(_socket, hasMore: true); // not a TypedZmq reply: dropped whole
                 }
 
-                header.Close();
-                payload.Close();
-                header.InitEmpty();
-                payload.InitEmpty();
+                body.Close();
+                body.InitEmpty();
             }
         }
         finally
         {
             delimiter.Close();
-            header.Close();
-            payload.Close();
+            body.Close();
         }
     }
 
-    // Poller thread.
+    // Poller thread. A scan of the calls in flight every few milliseconds: cheaper and simpler than a priority queue,
+    // which would keep an entry for every answered call until its deadline passed.
     private void OnDeadlineTimer(object? sender, NetMQTimerEventArgs e)
     {
         long now = Stopwatch.GetTimestamp();
-        while (_deadlines.TryPeek(out ulong requestId, out long due) && due <= now)
+        bool anyDeadline = false;
+        foreach (KeyValuePair<ulong, PendingCall> entry in _pending)
         {
-            _deadlines.Dequeue();
-            if (_pending.Remove(requestId, out PendingCall? call))
+            PendingCall call = entry.Value;
+            if (call.DeadlineTimestamp > now)
             {
-                call.Fail(new RpcException(
-                    RpcStatus.DeadlineExceeded,
-                    $"{call.Method} got no reply from {_endpoint} within {CallDeadline.Describe(call.Deadline.Timeout)}. " +
-                    "The server may be down, unreachable or slow, and the call may still have run on it. " +
-                    "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls."));
+                anyDeadline |= call.DeadlineTimestamp != long.MaxValue;
+                continue;
             }
+
+            _pending.Remove(entry.Key); // allowed while enumerating a Dictionary since .NET Core 3.0
+            call.Fail(new RpcException(
+                RpcStatus.DeadlineExceeded,
+                $"{call.Method} got no reply from {_endpoint} within {CallDeadline.Describe(call.Deadline.Timeout)}. " +
+                "The server may be down, unreachable or slow, and the call may still have run on it. " +
+                "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls."));
         }
 
-        if (_deadlines.Count == 0)
+        if (!anyDeadline)
         {
             _deadlineTimer.Enable = false;
         }

@@ -150,13 +150,11 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 $"{method}: the request could not be queued for {_endpoint}. Check that the endpoint is right and the server is running.");
         }
 
-        var headerMsg = default(Msg);
-        var payloadMsg = default(Msg);
-        headerMsg.InitEmpty();
-        payloadMsg.InitEmpty();
+        var replyMsg = default(Msg);
+        replyMsg.InitEmpty();
         try
         {
-            while (!socket.TryReceive(ref headerMsg, deadline.NextWait(WaitSlice)))
+            while (!socket.TryReceive(ref replyMsg, deadline.NextWait(WaitSlice)))
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -181,23 +179,14 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 }
             }
 
-            if (!headerMsg.HasMore || !socket.TryReceive(ref payloadMsg, TimeSpan.FromSeconds(1)))
-            {
-                if (headerMsg.HasMore)
-                {
-                    ResetSocket();
-                }
-
-                throw NotTypedZmq(method, "a single-frame reply");
-            }
-
-            if (payloadMsg.HasMore)
+            if (replyMsg.HasMore)
             {
                 Frames.DrainRemainingFrames(socket, hasMore: true);
-                throw NotTypedZmq(method, "a reply of more than two frames");
+                throw NotTypedZmq(method, "a reply of more than one frame");
             }
 
-            if (RpcHeader.TryParse(headerMsg.Slice(), out RpcHeader reply, out string? error) != HeaderParseResult.Ok)
+            ReadOnlySpan<byte> body = replyMsg.Slice();
+            if (RpcHeader.TryParse(body, out RpcHeader reply, out string? error) != HeaderParseResult.Ok)
             {
                 throw NotTypedZmq(method, "a reply without a valid header (" + error + ")");
             }
@@ -211,12 +200,11 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                     $"{method}: the reply is for request {reply.RequestId}, not {requestId}. The server echoed the wrong request id.");
             }
 
-            return ReplyDecoder.Decode<TResult>(method, reply, payloadMsg.Slice());
+            return ReplyDecoder.Decode<TResult>(method, reply, body.Slice(RpcHeader.Size));
         }
         finally
         {
-            headerMsg.Close();
-            payloadMsg.Close();
+            replyMsg.Close();
         }
     }
 

@@ -3,10 +3,13 @@ using NetMQ;
 
 namespace TypedZmq.Protocol;
 
-/// <summary>Sends and receives the two TypedZmq frames (header, payload) with NetMQ's <see cref="Msg"/> API.</summary>
+/// <summary>
+/// Sends TypedZmq messages with NetMQ's <see cref="Msg"/> API. A message is one frame: the 32-byte header followed by
+/// the payload. (One frame rather than two halves NetMQ's work per message: its cost is per frame, not per byte.)
+/// </summary>
 internal static class Frames
 {
-    /// <summary>Sends header + payload as one two-frame message. Returns false if the socket would not take it in time.</summary>
+    /// <summary>Sends header + payload as one frame. Returns false if the socket would not take it in time.</summary>
     public static bool TrySend(NetMQSocket socket, in RpcHeader header, ReadOnlySpan<byte> payload, TimeSpan timeout) =>
         TrySend(socket, envelope: null, delimiter: false, header, payload, timeout);
 
@@ -26,8 +29,8 @@ internal static class Frames
             {
                 foreach (byte[] frame in envelope)
                 {
-                    msg.InitPool(frame.Length);
-                    frame.CopyTo(msg.Slice());
+                    // Envelope arrays are never written after creation, so NetMQ may hold on to them: no copy.
+                    msg.InitGC(frame, frame.Length);
                     if (!SendPart(socket, ref msg, timeout, ref first))
                     {
                         return false;
@@ -44,26 +47,18 @@ internal static class Frames
                 }
             }
 
-            msg.InitPool(RpcHeader.Size);
-            header.Write(msg.Slice());
-            if (!SendPart(socket, ref msg, timeout, ref first))
+            msg.InitPool(RpcHeader.Size + payload.Length);
+            Span<byte> body = msg.Slice();
+            header.Write(body);
+            payload.CopyTo(body.Slice(RpcHeader.Size));
+            if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
             {
+                if (!first)
+                {
+                    throw new InvalidOperationException("NetMQ accepted the first frames of a message but not its body frame.");
+                }
+
                 return false;
-            }
-
-            if (payload.Length == 0)
-            {
-                msg.InitEmpty();
-            }
-            else
-            {
-                msg.InitPool(payload.Length);
-                payload.CopyTo(msg.Slice());
-            }
-
-            if (!socket.TrySend(ref msg, TimeSpan.FromSeconds(5), more: false))
-            {
-                throw new InvalidOperationException("NetMQ accepted the first frames of a message but not its payload frame.");
             }
 
             return true;

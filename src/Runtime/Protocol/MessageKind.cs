@@ -1,6 +1,6 @@
 namespace TypedZmq.Protocol;
 
-/// <summary>The message kind byte of a header frame (protocol version 1).</summary>
+/// <summary>The message kind byte of a header (protocol version 1).</summary>
 internal enum MessageKind : byte
 {
     Request = 1,

@@ -4,7 +4,8 @@ using System.Buffers.Binary;
 namespace TypedZmq.Protocol;
 
 /// <summary>
-/// The fixed 32-byte header frame of protocol version 1. Layout (little-endian), documented in <c>docs/protocol.md</c>:
+/// The fixed 32-byte header that starts every protocol version 1 message frame (the payload follows it in the same
+/// frame). Layout (little-endian), documented in <c>docs/protocol.md</c>:
 /// <code>
 /// offset size field
 ///  0     1    magic      0x54 ('T')
@@ -59,13 +60,13 @@ internal readonly struct RpcHeader
         BinaryPrimitives.WriteInt64LittleEndian(destination.Slice(24), DeadlineUnixMs);
     }
 
-    /// <summary>Parses a header frame; on failure says why in words a peer's developer can act on.</summary>
+    /// <summary>Parses the header at the start of a message frame; on failure says why in words a peer's developer can act on.</summary>
     public static HeaderParseResult TryParse(ReadOnlySpan<byte> source, out RpcHeader header, out string? error)
     {
         header = default;
         if (source.Length == 0 || source[0] != Magic)
         {
-            error = "the first frame is not a TypedZmq header (it must start with the magic byte 0x54); " +
+            error = "the message does not start with a TypedZmq header (the magic byte 0x54); " +
                     "this endpoint speaks TypedZmq protocol version 1, see docs/protocol.md";
             return HeaderParseResult.NotTypedZmq;
         }
@@ -73,14 +74,14 @@ internal readonly struct RpcHeader
         if (source.Length < 2 || source[1] != CurrentVersion)
         {
             error = source.Length < 2
-                ? "the header frame is truncated before its version byte"
+                ? "the message is truncated before its version byte"
                 : $"protocol version {source[1]} is not supported; this endpoint speaks version {CurrentVersion}";
             return source.Length < 2 ? HeaderParseResult.Malformed : HeaderParseResult.UnsupportedVersion;
         }
 
-        if (source.Length != Size)
+        if (source.Length < Size)
         {
-            error = $"the header frame is {source.Length} bytes; protocol version 1 headers are exactly {Size} bytes";
+            error = $"the message is {source.Length} bytes, shorter than the {Size}-byte header every protocol version 1 message starts with";
             return HeaderParseResult.Malformed;
         }
 

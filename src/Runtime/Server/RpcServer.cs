@@ -47,6 +47,7 @@ public sealed class RpcServer : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stack<RpcServerCall> _callPool = new();
+    private readonly Dictionary<ulong, byte[][]> _envelopes = new();
     private readonly Queue<QueuedRequest> _queued = new();
     private readonly PayloadBuffer _errorBuffer = new();
     private NetMQSocket? _socket;
@@ -301,10 +302,9 @@ public sealed class RpcServer : IDisposable
             return false; // a REP socket must answer its current request before it may read the next
         }
 
+        // headerMsg: the message frame, header and payload (after the routing envelope on a ROUTER).
         var headerMsg = default(Msg);
-        var payloadMsg = default(Msg);
         headerMsg.InitEmpty();
-        payloadMsg.InitEmpty();
         try
         {
             if (!_socket!.TryReceive(ref headerMsg, TimeSpan.Zero))
@@ -318,25 +318,19 @@ public sealed class RpcServer : IDisposable
                 return true; // not even a routable message: nothing to answer
             }
 
-            int frames = 1;
-            if (headerMsg.HasMore && _socket.TryReceive(ref payloadMsg, TimeSpan.FromSeconds(1)))
-            {
-                frames = 2 + (payloadMsg.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
-            }
-
+            int frames = 1 + (headerMsg.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
             if (envelope is not null && (_draining || Volatile.Read(ref _inFlight) >= Options.MaxConcurrentCalls))
             {
-                QueueOrRefuse(envelope, headerMsg.Slice(), payloadMsg.Slice(), frames);
+                QueueOrRefuse(envelope, headerMsg.SliceAsMemory(), frames);
                 return true;
             }
 
-            Serve(envelope, headerMsg.Slice(), payloadMsg.SliceAsMemory(), frames);
+            Serve(envelope, headerMsg.SliceAsMemory(), frames);
             return true;
         }
         finally
         {
             headerMsg.Close();
-            payloadMsg.Close();
         }
     }
 
@@ -347,62 +341,110 @@ public sealed class RpcServer : IDisposable
     private bool ReadEnvelope(ref Msg msg, out byte[][]? envelope)
     {
         const int MaxRoutingFrames = 16;
-        var frames = new List<byte[]>(2);
         envelope = null;
+
+        // The common case, a direct REQ or DEALER peer: [identity][empty][body...]. Its envelope is cached per peer,
+        // so serving a request allocates nothing for routing.
+        byte[][] first = EnvelopeFor(ref msg);
+        if (!msg.HasMore)
+        {
+            return RefuseUndelimited(first, more: false);
+        }
+
+        msg.Close();
+        msg.InitEmpty();
+        if (!_socket!.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
+        {
+            return false;
+        }
+
+        if (msg.Size == 0)
+        {
+            envelope = first;
+            return ReadBodyStart(ref msg);
+        }
+
+        // Several routing frames (the request came through a proxy): collect them all.
+        var frames = new List<byte[]>(first);
         while (true)
         {
-            if (msg.Size == 0 && frames.Count > 0)
-            {
-                // The delimiter: what follows is the TypedZmq body.
-                envelope = frames.ToArray();
-                if (!msg.HasMore)
-                {
-                    // An empty body: answer it as a malformed request.
-                    msg.Close();
-                    msg.InitEmpty();
-                    return true;
-                }
-
-                msg.Close();
-                msg.InitEmpty();
-                return _socket!.TryReceive(ref msg, TimeSpan.FromSeconds(1));
-            }
-
             frames.Add(msg.ToArray());
             if (!msg.HasMore || frames.Count > MaxRoutingFrames)
             {
-                // No delimiter: the peer is not a REQ-style client. Answer through its identity anyway, so it learns why.
-                bool more = msg.HasMore;
-                envelope = [frames[0]];
-                if (more)
-                {
-                    Frames.DrainRemainingFrames(_socket!, hasMore: true);
-                }
-
-                SendError(envelope, 0, 0, 0, RpcStatus.BadRequest, null,
-                    "TypedZmq could not read this request: it has no empty delimiter frame before the header. " +
-                    "Use a REQ socket, or send an empty frame before the header from a DEALER; see docs/protocol.md.", null);
-                return false;
+                return RefuseUndelimited(first, msg.HasMore);
             }
 
             msg.Close();
             msg.InitEmpty();
-            if (!_socket!.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
+            if (!_socket.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
             {
                 return false;
+            }
+
+            if (msg.Size == 0)
+            {
+                envelope = frames.ToArray();
+                return ReadBodyStart(ref msg);
             }
         }
     }
 
-    private void QueueOrRefuse(byte[][] envelope, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, int frames)
+    /// <summary>After the delimiter: leaves the first body frame in <paramref name="msg"/> (empty if there is none).</summary>
+    private bool ReadBodyStart(ref Msg msg)
+    {
+        bool more = msg.HasMore;
+        msg.Close();
+        msg.InitEmpty();
+        return !more || _socket!.TryReceive(ref msg, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>No delimiter: the peer is not a REQ-style client. Answer through its identity anyway, so it learns why.</summary>
+    private bool RefuseUndelimited(byte[][] identity, bool more)
+    {
+        if (more)
+        {
+            Frames.DrainRemainingFrames(_socket!, hasMore: true);
+        }
+
+        SendError(identity, 0, 0, 0, RpcStatus.BadRequest, null,
+            "TypedZmq could not read this request: it has no empty delimiter frame before the header. " +
+            "Use a REQ socket, or send an empty frame before the header from a DEALER; see docs/protocol.md.", null);
+        return false;
+    }
+
+    /// <summary>The one-frame envelope for the identity in <paramref name="msg"/>, cached for NetMQ's 5-byte identities.</summary>
+    private byte[][] EnvelopeFor(ref Msg msg)
+    {
+        ReadOnlySpan<byte> identity = msg.Slice();
+        if (identity.Length != 5)
+        {
+            return [msg.ToArray()];
+        }
+
+        ulong key = ((ulong)identity[0] << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(identity.Slice(1));
+        if (!_envelopes.TryGetValue(key, out byte[][]? envelope))
+        {
+            if (_envelopes.Count >= 10_000)
+            {
+                _envelopes.Clear(); // peers come and go; keep the cache bounded
+            }
+
+            envelope = [msg.ToArray()];
+            _envelopes.Add(key, envelope);
+        }
+
+        return envelope;
+    }
+
+    private void QueueOrRefuse(byte[][] envelope, ReadOnlyMemory<byte> message, int frames)
     {
         if (!_draining && _queued.Count < Options.MaxQueuedRequests)
         {
-            _queued.Enqueue(new QueuedRequest(envelope, header.ToArray(), payload.ToArray(), frames));
+            _queued.Enqueue(new QueuedRequest(envelope, message.ToArray(), frames));
             return;
         }
 
-        RpcHeader.TryParse(header, out RpcHeader parsed, out _);
+        RpcHeader.TryParse(message.Span, out RpcHeader parsed, out _);
         SendError(envelope, parsed.RequestId, parsed.ServiceId, parsed.MethodId, RpcStatus.Unavailable, null,
             _draining
                 ? "the server is stopping and takes no new calls; retry on another server or later."
@@ -418,17 +460,18 @@ public sealed class RpcServer : IDisposable
             QueuedRequest next = _queued.Dequeue();
             if (_draining)
             {
-                QueueOrRefuse(next.Envelope, next.Header, next.Payload, next.Frames);
+                QueueOrRefuse(next.Envelope, next.Message, next.Frames);
             }
             else
             {
-                Serve(next.Envelope, next.Header, next.Payload, next.Frames);
+                Serve(next.Envelope, next.Message, next.Frames);
             }
         }
     }
 
-    private void Serve(byte[][]? envelope, ReadOnlySpan<byte> headerBytes, ReadOnlyMemory<byte> payload, int frames)
+    private void Serve(byte[][]? envelope, ReadOnlyMemory<byte> message, int frames)
     {
+        ReadOnlySpan<byte> headerBytes = message.Span;
         HeaderParseResult parsed = RpcHeader.TryParse(headerBytes, out RpcHeader header, out string? error);
         if (parsed != HeaderParseResult.Ok)
         {
@@ -445,10 +488,10 @@ public sealed class RpcServer : IDisposable
             return;
         }
 
-        if (frames != 2)
+        if (frames != 1)
         {
             SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.BadRequest, null,
-                $"a request is exactly two frames (header, payload) but this one has {frames}.", null);
+                $"a request is exactly one frame (the header, then the payload) but this one has {frames}.", null);
             return;
         }
 
@@ -476,7 +519,7 @@ public sealed class RpcServer : IDisposable
 
         RpcServerCall call = _callPool.Count > 0 ? _callPool.Pop() : new RpcServerCall();
         call.Envelope = envelope;
-        call.Begin(header.RequestId, header.ServiceId, header.MethodId, dispatcher.ServiceName, payload, _stopping.Token);
+        call.Begin(header.RequestId, header.ServiceId, header.MethodId, dispatcher.ServiceName, message.Slice(RpcHeader.Size), _stopping.Token);
 
         ValueTask pending;
         try
@@ -626,5 +669,5 @@ public sealed class RpcServer : IDisposable
         return string.Join(", ", names);
     }
 
-    private readonly record struct QueuedRequest(byte[][] Envelope, byte[] Header, byte[] Payload, int Frames);
+    private readonly record struct QueuedRequest(byte[][] Envelope, byte[] Message, int Frames);
 }

@@ -47,9 +47,15 @@ public static class WireFormat
         return bytes;
     }
 
+    /// <summary>A message frame: the 32-byte header, then the payload.</summary>
+    public static byte[] Message(byte[] header, byte[] payload) => [.. header, .. payload];
+
+    public static byte[] Payload(byte[] frame) => frame[HeaderSize..];
+
+    /// <summary>Parses the header at the start of a message frame.</summary>
     public static ParsedHeader ParseHeader(byte[] frame)
     {
-        Assert.Equal(HeaderSize, frame.Length);
+        Assert.True(frame.Length >= HeaderSize, $"a message frame holds at least the {HeaderSize}-byte header; this one has {frame.Length} bytes");
         return new ParsedHeader(
             frame[0],
             frame[1],
@@ -85,8 +91,10 @@ public static class WireFormat
         return utf8;
     }
 
-    public static (string? Type, string? Message, string? Detail) ReadError(byte[] payload)
+    /// <summary>Reads the error body from an error message frame (header, then three strings).</summary>
+    public static (string? Type, string? Message, string? Detail) ReadError(byte[] frame)
     {
+        byte[] payload = Payload(frame);
         int offset = 0;
         string? type = ReadString(payload, ref offset);
         string? message = ReadString(payload, ref offset);

@@ -44,9 +44,10 @@ def read_string(buf, offset):
 
 def call(sock, service, signature, payload, request_id):
     header = HEADER.pack(MAGIC, VERSION, REQUEST, 0, 0, request_id, fnv1a(service), fnv1a(signature), 0)
-    sock.send_multipart([header, payload])
-    reply_header, reply_payload = sock.recv_multipart()
-    magic, version, kind, status, _, rid, _, _, _ = HEADER.unpack(reply_header)
+    sock.send(header + payload)  # one frame: the 32-byte header, then the payload
+    reply = sock.recv()
+    magic, version, kind, status, _, rid, _, _, _ = HEADER.unpack_from(reply)
+    reply_payload = reply[HEADER.size:]
     assert (magic, version, rid) == (MAGIC, VERSION, request_id), "not a reply to this request"
     if kind == ERROR:
         exc_type, offset = read_string(reply_payload, 0)
@@ -68,9 +69,9 @@ def main():
     print("typed reply: %s" % reply)
 
     sock.send(b"Hello")
-    frames = sock.recv_multipart()
-    _, _, kind, status, _, _, _, _, _ = HEADER.unpack(frames[0])
-    message, _ = read_string(frames[1], read_string(frames[1], 0)[1])
+    reply = sock.recv()
+    _, _, kind, status, _, _, _, _, _ = HEADER.unpack_from(reply)
+    message, _ = read_string(reply, read_string(reply, HEADER.size)[1])
     print("plain Hello: kind=%d status=%s message=%s" % (kind, STATUS[status], message))
 
     sock.close()
