@@ -42,6 +42,9 @@ public sealed class RpcServer : IDisposable
 {
     private static readonly TimeSpan CancelledReplyGrace = TimeSpan.FromSeconds(1);
 
+    // How often the reply server's thread looks up from its socket to see whether it should stop.
+    private static readonly TimeSpan ReplyWaitSlice = TimeSpan.FromMilliseconds(50);
+
     private readonly Dictionary<uint, RpcServiceDispatcher> _services = new();
     private readonly object _stateLock = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -53,6 +56,8 @@ public sealed class RpcServer : IDisposable
     private NetMQSocket? _socket;
     private NetMQQueue<RpcServerCall?>? _completions;
     private NetMQPoller? _poller;
+    private Thread? _replyThread;
+    private volatile bool _stopReplyThread;
     private State _state;
     private int _inFlight;
     private volatile bool _draining;
@@ -159,12 +164,20 @@ public sealed class RpcServer : IDisposable
             }
 
             _socket = socket;
+            _state = State.Running;
+            if (Options.Kind == RpcServerKind.Reply)
+            {
+                // One request at a time needs no poller: a thread that blocks on the socket answers with the least latency.
+                _replyThread = new Thread(ReplyLoop) { IsBackground = true, Name = "TypedZmq.RpcServer" };
+                _replyThread.Start();
+                return;
+            }
+
             _completions = new NetMQQueue<RpcServerCall?>(capacity: 16);
             _poller = new NetMQPoller { _socket, _completions };
             _socket.ReceiveReady += OnRequestReady;
             _completions.ReceiveReady += OnCompletionReady;
-            _state = State.Running;
-            _poller.RunAsync(Options.Kind == RpcServerKind.Concurrent ? "TypedZmq.RpcServer.Concurrent" : "TypedZmq.RpcServer", isBackgroundThread: true);
+            _poller.RunAsync("TypedZmq.RpcServer.Concurrent", isBackgroundThread: true);
         }
     }
 
@@ -195,7 +208,7 @@ public sealed class RpcServer : IDisposable
     /// </summary>
     public void Stop()
     {
-        NetMQPoller? poller;
+        bool wasRunning;
         lock (_stateLock)
         {
             if (_state == State.Stopped)
@@ -203,12 +216,12 @@ public sealed class RpcServer : IDisposable
                 return;
             }
 
-            bool wasRunning = _state == State.Running;
+            wasRunning = _state == State.Running;
             _state = State.Stopped;
-            poller = wasRunning ? _poller : null;
         }
 
-        if (poller is not null)
+        NetMQPoller? poller = wasRunning ? _poller : null;
+        if (wasRunning)
         {
             // Refuse new work (and what waits in the queue), then let the calls in flight finish, within bounds.
             _draining = true;
@@ -221,7 +234,7 @@ public sealed class RpcServer : IDisposable
         }
 
         _stopping.Cancel();
-        if (poller is not null)
+        if (wasRunning)
         {
             // Implementations that honour the token finish now; give their "cancelled" replies a moment to leave.
             var grace = System.Diagnostics.Stopwatch.StartNew();
@@ -230,8 +243,21 @@ public sealed class RpcServer : IDisposable
                 Thread.Sleep(5);
             }
 
-            poller.Stop();
-            poller.Dispose();
+            if (_replyThread is not null)
+            {
+                _stopReplyThread = true;
+
+                // It wakes at least every ReplyWaitSlice; a synchronous implementation still running is waited for,
+                // within bounds. A thread that does not come back keeps the socket: closing it under the thread is worse.
+                if (!_replyThread.Join(Options.StopTimeout + TimeSpan.FromSeconds(1)))
+                {
+                    _stopped.TrySetResult();
+                    return;
+                }
+            }
+
+            poller?.Stop();
+            poller?.Dispose();
             _socket?.Dispose();
             _completions?.Dispose();
         }
@@ -282,6 +308,32 @@ public sealed class RpcServer : IDisposable
         }
     }
 
+    // The reply server's thread: the only thread that touches its REP socket.
+    private void ReplyLoop()
+    {
+        var msg = default(Msg);
+        msg.InitEmpty();
+        try
+        {
+            while (!_stopReplyThread)
+            {
+                if (!_socket!.TryReceive(ref msg, ReplyWaitSlice))
+                {
+                    continue;
+                }
+
+                int frames = 1 + (msg.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
+                Serve(envelope: null, msg.SliceAsMemory(), frames);
+                msg.Close();
+                msg.InitEmpty();
+            }
+        }
+        finally
+        {
+            msg.Close();
+        }
+    }
+
     // Runs on the poller thread: the only thread that touches the socket.
     private void OnRequestReady(object? sender, NetMQSocketEventArgs e)
     {
@@ -297,11 +349,6 @@ public sealed class RpcServer : IDisposable
 
     private bool ReceiveOne()
     {
-        if (Options.Kind == RpcServerKind.Reply && Volatile.Read(ref _inFlight) > 0)
-        {
-            return false; // a REP socket must answer its current request before it may read the next
-        }
-
         // headerMsg: the message frame, header and payload (after the routing envelope on a ROUTER).
         var headerMsg = default(Msg);
         headerMsg.InitEmpty();
@@ -552,8 +599,29 @@ public sealed class RpcServer : IDisposable
             return;
         }
 
-        // A REP socket takes no new request until this one is answered; a ROUTER goes on serving others meanwhile.
         Interlocked.Increment(ref _inFlight);
+        if (_replyThread is not null)
+        {
+            // A REP socket takes no new request until this one is answered, so its thread simply waits for the answer.
+            try
+            {
+                pending.AsTask().GetAwaiter().GetResult();
+                SendReply(call);
+            }
+            catch (Exception ex)
+            {
+                SendFailure(call, ex);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+
+            Recycle(call);
+            return;
+        }
+
+        // A ROUTER goes on serving others meanwhile; the completion comes back through the queue.
         _ = CompleteLaterAsync(pending, call, _completions!);
     }
 
