@@ -153,8 +153,9 @@ public sealed class RpcServer : IDisposable
             {
                 socket.Options.MaxMsgSize = Options.MaxMessageSize;
 
-                // Replies still queued when the server stops get a short, bounded chance to leave.
-                socket.Options.Linger = TimeSpan.FromMilliseconds(200);
+                // Replies still queued when the server stops get a bounded chance to leave. Closing does not wait for
+                // it: ZeroMQ flushes in the background, and only NetMQConfig.Cleanup would block on it.
+                socket.Options.Linger = TimeSpan.FromSeconds(1);
                 BoundEndpoint = Bind(socket, Options.Endpoint);
             }
             catch
