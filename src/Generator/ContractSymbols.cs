@@ -117,6 +117,25 @@ internal static class ContractSymbols
         return Fnv1a.Hash(Signature(method));
     }
 
+    public static bool IsIdempotent(IMethodSymbol method)
+    {
+        foreach (AttributeData attribute in method.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() == RpcMethodAttribute)
+            {
+                foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+                {
+                    if (named.Key == "Idempotent" && named.Value.Value is true)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsCancellationToken(ITypeSymbol type) =>
         type is INamedTypeSymbol { Name: "CancellationToken" } named &&
         named.ContainingNamespace?.ToDisplayString() == "System.Threading";

@@ -61,7 +61,8 @@ public sealed partial class RpcServiceGenerator
             for (int i = 0; i < service.Methods.Count; i++)
             {
                 MethodModel m = service.Methods[i];
-                w.WriteLine($"private static readonly {Method} s_method{i} = new {Method}({Literal(service.ServiceName)}, {Hex(service.ServiceId)}, {Literal(m.Name)}, {Hex(m.MethodId)});");
+                string idempotent = m.IsIdempotent ? ", isIdempotent: true" : "";
+                w.WriteLine($"private static readonly {Method} s_method{i} = new {Method}({Literal(service.ServiceName)}, {Hex(service.ServiceId)}, {Literal(m.Name)}, {Hex(m.MethodId)}{idempotent});");
             }
 
             if (service.Methods.Count > 0)

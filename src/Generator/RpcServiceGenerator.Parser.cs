@@ -108,7 +108,8 @@ public sealed partial class RpcServiceGenerator
                 resultType,
                 ContractSymbols.Signature(method),
                 ContractSymbols.MethodId(method),
-                new EquatableArray<ParameterModel>(parameters));
+                new EquatableArray<ParameterModel>(parameters),
+                ContractSymbols.IsIdempotent(method));
         }
 
         /// <summary><c>IGreeter</c> becomes <c>Greeter</c>; nested interfaces get their containing types' names in front.</summary>

@@ -13,4 +13,12 @@ public sealed class RpcMethodAttribute : Attribute
 {
     /// <summary>An explicit method id, used on the wire instead of the hash of the method's signature.</summary>
     public uint Id { get; set; }
+
+    /// <summary>
+    /// The method may safely run more than once for one call (reads, or writes that set rather than add). An
+    /// idempotent call that times out or finds the server unavailable is retried automatically, up to
+    /// <see cref="RpcClientOptions.MaxAttempts"/>. Other calls are never re-sent unless the server deduplicates them
+    /// (<see cref="RpcServerOptions.ReplyCacheSize"/> with <see cref="RpcClientOptions.RetryNonIdempotentCalls"/>).
+    /// </summary>
+    public bool Idempotent { get; set; }
 }

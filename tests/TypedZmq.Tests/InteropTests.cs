@@ -44,6 +44,48 @@ public sealed class InteropTests
         Assert.Contains("plain Hello: kind=3 status=BadRequest message=TypedZmq could not read this request", output);
     }
 
+    [Theory]
+    [InlineData(RpcServerKind.Reply)]
+    [InlineData(RpcServerKind.Concurrent)]
+    public async Task Thousands_of_random_messages_from_pyzmq_each_get_one_reply_and_the_server_keeps_serving(RpcServerKind kind)
+    {
+        string python = FindPythonWithZmq();
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = kind });
+        server.AddService<Contracts.IShapes>(new Contracts.Shapes());
+        server.Start();
+        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "fuzz_client.py");
+
+        string output = await RunAsync(python, [script, server.BoundEndpoint!, "5000", "20261127"]);
+
+        Assert.Contains("replies 5000", output);
+        using var client = new RpcClient(server.BoundEndpoint!);
+        Assert.Equal(5, client.CreateProxy<Contracts.IShapes>().Add(2, 3));
+    }
+
+    private static async Task<string> RunAsync(string program, string[] arguments)
+    {
+        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.True(process.ExitCode == 0, $"{program} exited with {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
     private static string FindPythonWithZmq()
     {
         // Debian's interpreter has python3-zmq; another python3 earlier on PATH may not (see TOOLCHAIN.md).

@@ -9,6 +9,7 @@ namespace TypedZmq.Generator.Model;
 /// <param name="Signature">The string hashed into the method id, for example <c>SayHello(System.String)</c>.</param>
 /// <param name="MethodId">The method id.</param>
 /// <param name="Parameters">The parameters in declaration order, including a trailing cancellation token.</param>
+/// <param name="IsIdempotent">Marked <c>[RpcMethod(Idempotent = true)]</c>: the client may retry it.</param>
 internal sealed record MethodModel(
     string Name,
     string ContainingInterface,
@@ -17,4 +18,5 @@ internal sealed record MethodModel(
     string? ResultType,
     string Signature,
     uint MethodId,
-    EquatableArray<ParameterModel> Parameters);
+    EquatableArray<ParameterModel> Parameters,
+    bool IsIdempotent);

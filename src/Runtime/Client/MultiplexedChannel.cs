@@ -26,6 +26,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 {
     private static readonly TimeSpan DeadlineCheckInterval = TimeSpan.FromMilliseconds(10);
 
+    private readonly RpcClientOptions _options;
     private readonly string _endpoint;
     private readonly TimeSpan _defaultTimeout;
     private readonly DealerSocket _socket;
@@ -40,18 +41,30 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
 
-    private long _lastRequestId;
+    private long _lastRequestId = RequestIds.RandomStart();
     private volatile bool _disposed;
 
-    public MultiplexedChannel(string endpoint, TimeSpan defaultTimeout)
+    public MultiplexedChannel(RpcClientOptions options)
     {
-        _endpoint = endpoint;
-        _defaultTimeout = defaultTimeout;
+        _options = options;
+        _endpoint = options.Endpoint;
+        _defaultTimeout = options.Timeout;
         _socket = new DealerSocket();
         try
         {
             _socket.Options.Linger = TimeSpan.Zero;
-            _socket.Connect(endpoint);
+            _socket.Options.MaxMsgSize = options.MaxMessageSize;
+            string[] endpoints = options.Endpoints;
+            if (endpoints.Length > 1)
+            {
+                // With several servers, send only to those actually connected, so a server that is down takes no calls.
+                _socket.Options.DelayAttachOnConnect = true;
+            }
+
+            foreach (string endpoint in endpoints)
+            {
+                _socket.Connect(endpoint);
+            }
         }
         catch
         {
@@ -81,6 +94,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         // The poller thread is gone: this thread owns the table now. Nothing pending may be left hanging.
         foreach (PendingCall call in _pending.Values)
         {
+            call.ReleaseRequest();
             call.Fail(new RpcException(
                 RpcStatus.Cancelled,
                 $"{call.Method}: the RpcClient was disposed while the call waited for its reply; the call may still run on the server."));
@@ -116,8 +130,18 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             return Task.FromCanceled<TResult>(cancellationToken);
         }
 
+        long size = RpcHeader.Size + request.Payload.Length;
+        if (size > _options.MaxMessageSize)
+        {
+            request.Return();
+            return Task.FromException<TResult>(new RpcException(
+                RpcStatus.BadRequest,
+                $"{method}: the request is {size} bytes, over RpcClientOptions.MaxMessageSize ({_options.MaxMessageSize} bytes); " +
+                "it was not sent. Send less per call, or raise the limit on both client and server."));
+        }
+
         var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
-        ulong requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
+        ulong requestId = RequestIds.Next(ref _lastRequestId);
         var call = new PendingCall<TResult>(this, method, requestId, deadline);
         if (cancellationToken.CanBeCanceled)
         {
@@ -175,39 +199,66 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             if (command.Request is not { } request)
             {
                 // A cancellation: forget the call. It may not even be sent yet (then its send is skipped below).
-                _pending.Remove(call.RequestId);
+                if (_pending.Remove(call.RequestId))
+                {
+                    call.ReleaseRequest();
+                }
+
                 call.Cancel();
                 continue;
             }
 
-            try
+            if (call.IsCompleted)
             {
-                if (call.IsCompleted)
-                {
-                    continue; // cancelled before it was sent: do not send it at all
-                }
-
-                var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, call.Deadline.UnixMilliseconds);
-                if (!Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Payload, TimeSpan.Zero))
-                {
-                    call.Fail(new RpcException(
-                        RpcStatus.Unavailable,
-                        $"{call.Method}: the send queue to {_endpoint} is full (ZeroMQ's high-water mark), so the server is not keeping up " +
-                        "or not reachable. The call was not sent; retry later or lower the number of concurrent calls."));
-                    continue;
-                }
-
-                _pending.Add(call.RequestId, call);
-                if (!call.Deadline.IsInfinite && !_deadlineTimer.Enable)
-                {
-                    _deadlineTimer.Enable = true;
-                }
+                request.Return(); // cancelled before it was sent: do not send it at all
+                continue;
             }
-            finally
+
+            // The request stays with the call until it completes, so a retry can send the same bytes and request id.
+            call.Request = request;
+            _pending.Add(call.RequestId, call);
+            if (!TrySend(call))
             {
-                request.Return();
+                AttemptFailed(call, Stopwatch.GetTimestamp(), SendQueueFull(call));
+            }
+
+            if (!_deadlineTimer.Enable && (!call.Deadline.IsInfinite || call.ResendAt != 0))
+            {
+                _deadlineTimer.Enable = true;
             }
         }
+    }
+
+    private bool TrySend(PendingCall call)
+    {
+        var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, call.Deadline.UnixMilliseconds);
+        return Frames.TrySend(_socket, envelope: null, delimiter: true, header, call.Request!.Payload, TimeSpan.Zero);
+    }
+
+    private RpcException SendQueueFull(PendingCall call) => new(
+        RpcStatus.Unavailable,
+        $"{call.Method}: the send queue to {_endpoint} is full (ZeroMQ's high-water mark), so the server is not keeping up " +
+        "or not reachable. The call was not sent; retry later or lower the number of concurrent calls.");
+
+    /// <summary>
+    /// An attempt timed out or could not be sent: schedule a retry when the call may be retried (it stays pending, so
+    /// a late reply to the earlier attempt still completes it), otherwise fail it.
+    /// </summary>
+    private void AttemptFailed(PendingCall call, long now, RpcException error)
+    {
+        if (call.Attempt < _options.MaxAttempts && (call.Method.IsIdempotent || _options.RetryNonIdempotentCalls))
+        {
+            TimeSpan backoff = TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << Math.Min(call.Attempt - 1, 16), TimeSpan.FromSeconds(5).Ticks));
+            call.Attempt++;
+            call.ResendAt = now + (long)(backoff.TotalSeconds * Stopwatch.Frequency);
+            return;
+        }
+
+        _pending.Remove(call.RequestId);
+        call.ReleaseRequest();
+        call.Fail(call.Attempt > 1
+            ? new RpcException(error.Status, error.Message + $" (Tried {call.Attempt} times.)")
+            : error);
     }
 
     // Poller thread.
@@ -235,9 +286,23 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 {
                     ReadOnlySpan<byte> frame = body.Slice();
                     if (RpcHeader.TryParse(frame, out RpcHeader reply, out _) == HeaderParseResult.Ok &&
-                        _pending.Remove(reply.RequestId, out PendingCall? call))
+                        _pending.TryGetValue(reply.RequestId, out PendingCall? call))
                     {
-                        call.Complete(reply, frame.Slice(RpcHeader.Size));
+                        if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
+                        {
+                            // The server could not take it (or it expired in its queue): the same rules as a timeout,
+                            // unless a retry is already scheduled. A successful late reply completes the call either way.
+                            if (call.ResendAt == 0)
+                            {
+                                AttemptFailed(call, Stopwatch.GetTimestamp(), ReplyDecoder.ToException(call.Method, reply.Status, frame.Slice(RpcHeader.Size)));
+                            }
+                        }
+                        else
+                        {
+                            _pending.Remove(reply.RequestId);
+                            call.ReleaseRequest();
+                            call.Complete(reply, frame.Slice(RpcHeader.Size));
+                        }
                     }
 
                     // Otherwise a late reply (its call timed out or was cancelled): dropped.
@@ -263,25 +328,41 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private void OnDeadlineTimer(object? sender, NetMQTimerEventArgs e)
     {
         long now = Stopwatch.GetTimestamp();
-        bool anyDeadline = false;
+        bool stillTiming = false;
         foreach (KeyValuePair<ulong, PendingCall> entry in _pending)
         {
             PendingCall call = entry.Value;
-            if (call.DeadlineTimestamp > now)
+            if (call.ResendAt != 0)
             {
-                anyDeadline |= call.DeadlineTimestamp != long.MaxValue;
+                stillTiming = true;
+                if (now >= call.ResendAt)
+                {
+                    call.ResendAt = 0;
+                    call.Restart();
+                    if (!TrySend(call))
+                    {
+                        AttemptFailed(call, now, SendQueueFull(call)); // may remove it: allowed while enumerating
+                    }
+                }
+
                 continue;
             }
 
-            _pending.Remove(entry.Key); // allowed while enumerating a Dictionary since .NET Core 3.0
-            call.Fail(new RpcException(
+            if (call.DeadlineTimestamp > now)
+            {
+                stillTiming |= call.DeadlineTimestamp != long.MaxValue;
+                continue;
+            }
+
+            stillTiming = true;
+            AttemptFailed(call, now, new RpcException(
                 RpcStatus.DeadlineExceeded,
                 $"{call.Method} got no reply from {_endpoint} within {CallDeadline.Describe(call.Deadline.Timeout)}. " +
                 "The server may be down, unreachable or slow, and the call may still have run on it. " +
                 "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls."));
         }
 
-        if (!anyDeadline)
+        if (!stillTiming)
         {
             _deadlineTimer.Enable = false;
         }
@@ -312,9 +393,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             Method = method;
             RequestId = requestId;
             Deadline = deadline;
-            DeadlineTimestamp = deadline.IsInfinite
-                ? long.MaxValue
-                : Stopwatch.GetTimestamp() + (long)(deadline.Timeout.TotalSeconds * Stopwatch.Frequency);
+            DeadlineTimestamp = TimestampOf(deadline);
         }
 
         public MultiplexedChannel Channel { get; }
@@ -323,9 +402,33 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         public ulong RequestId { get; }
 
-        public CallDeadline Deadline { get; }
+        public CallDeadline Deadline { get; private set; }
 
-        public long DeadlineTimestamp { get; }
+        public long DeadlineTimestamp { get; private set; }
+
+        /// <summary>The encoded request, kept until the call completes so that a retry can resend it (poller thread).</summary>
+        public RpcRequest? Request { get; set; }
+
+        public int Attempt { get; set; } = 1;
+
+        /// <summary>When to send the next attempt (Stopwatch timestamp), or 0 when none is scheduled.</summary>
+        public long ResendAt { get; set; }
+
+        /// <summary>Starts the time budget of a new attempt.</summary>
+        public void Restart()
+        {
+            Deadline = new CallDeadline(Deadline.Timeout);
+            DeadlineTimestamp = TimestampOf(Deadline);
+        }
+
+        public void ReleaseRequest()
+        {
+            Request?.Return();
+            Request = null;
+        }
+
+        private static long TimestampOf(in CallDeadline deadline) =>
+            deadline.IsInfinite ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(deadline.Timeout.TotalSeconds * Stopwatch.Frequency);
 
         public abstract bool IsCompleted { get; }
 

@@ -23,17 +23,19 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     // How often a waiting call looks at its cancellation token and at Dispose. A reply wakes it at once regardless.
     private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(20);
 
+    private readonly RpcClientOptions _options;
     private readonly string _endpoint;
-    private readonly TimeSpan _defaultTimeout;
+    private readonly string[] _endpoints;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private RequestSocket? _socket;
-    private ulong _lastRequestId;
+    private long _lastRequestId = RequestIds.RandomStart();
     private volatile bool _disposed;
 
-    public RequestChannel(string endpoint, TimeSpan defaultTimeout)
+    public RequestChannel(RpcClientOptions options)
     {
-        _endpoint = endpoint;
-        _defaultTimeout = defaultTimeout;
+        _options = options;
+        _endpoint = options.Endpoint;
+        _endpoints = options.Endpoints;
 
         // Connect now so that a malformed endpoint fails in the constructor, not on the first call. An inproc endpoint
         // must be bound before anyone connects; if its server is not up yet, connect on the first call instead.
@@ -46,8 +48,6 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             _socket = null;
         }
     }
-
-    public string Endpoint => _endpoint;
 
     public void Dispose()
     {
@@ -69,22 +69,45 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
     private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken)
     {
-        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
+        RpcMethod method = request.Method;
+        TimeSpan timeout = RpcCall.CurrentTimeout ?? _options.Timeout;
         try
         {
-            ThrowIfDisposed(request.Method);
-            if (!_gate.Wait(deadline.Remaining, cancellationToken))
-            {
-                throw TimedOut(request.Method, deadline, queued: true);
-            }
+            ThrowIfDisposed(method);
+            CheckSize(request);
 
-            try
+            // Every attempt of one call carries the same request id, so a server with a reply cache can recognise a retry.
+            ulong requestId = RequestIds.Next(ref _lastRequestId);
+            for (int attempt = 1; ; attempt++)
             {
-                return ExchangeLocked<TResult>(request, deadline, cancellationToken);
-            }
-            finally
-            {
-                ReleaseGate();
+                var deadline = new CallDeadline(timeout);
+                try
+                {
+                    if (!_gate.Wait(deadline.Remaining, cancellationToken))
+                    {
+                        throw TimedOut(method, deadline, queued: true);
+                    }
+
+                    try
+                    {
+                        return ExchangeLocked<TResult>(request, requestId, deadline, cancellationToken);
+                    }
+                    finally
+                    {
+                        ReleaseGate();
+                    }
+                }
+                catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
+                {
+                    if (cancellationToken.WaitHandle.WaitOne(Backoff(attempt)))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+                }
+                catch (RpcException ex) when (attempt > 1)
+                {
+                    throw AfterAttempts(ex, attempt);
+                }
             }
         }
         finally
@@ -96,26 +119,44 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private protected override async Task<TResult> InvokeCoreAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
     {
         // Read the call-scoped timeout before the first await, on the caller's flow.
-        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
+        RpcMethod method = request.Method;
+        TimeSpan timeout = RpcCall.CurrentTimeout ?? _options.Timeout;
         try
         {
-            ThrowIfDisposed(request.Method);
-            if (!_gate.Wait(0) && !await _gate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
+            ThrowIfDisposed(method);
+            CheckSize(request);
+            ulong requestId = RequestIds.Next(ref _lastRequestId);
+            for (int attempt = 1; ; attempt++)
             {
-                throw TimedOut(request.Method, deadline, queued: true);
-            }
+                var deadline = new CallDeadline(timeout);
+                try
+                {
+                    if (!_gate.Wait(0) && !await _gate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
+                    {
+                        throw TimedOut(method, deadline, queued: true);
+                    }
 
-            try
-            {
-                // A REQ socket can only be waited on by blocking, so the exchange runs on a thread-pool thread: the
-                // caller's thread (a UI or request thread) is never blocked, and at most one pool thread per client
-                // waits at a time because the gate admits one call. The multiplexed channel avoids even that.
-                return await Task.Run(() => ExchangeLocked<TResult>(request, deadline, cancellationToken), CancellationToken.None)
-                    .ConfigureAwait(false);
-            }
-            finally
-            {
-                ReleaseGate();
+                    try
+                    {
+                        // A REQ socket can only be waited on by blocking, so the exchange runs on a thread-pool thread:
+                        // the caller's thread (a UI or request thread) is never blocked, and at most one pool thread per
+                        // client waits at a time because the gate admits one call. The multiplexed channel avoids even that.
+                        return await Task.Run(() => ExchangeLocked<TResult>(request, requestId, deadline, cancellationToken), CancellationToken.None)
+                            .ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ReleaseGate();
+                    }
+                }
+                catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
+                {
+                    await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException ex) when (attempt > 1)
+                {
+                    throw AfterAttempts(ex, attempt);
+                }
             }
         }
         finally
@@ -124,7 +165,35 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         }
     }
 
-    private TResult ExchangeLocked<TResult>(RpcRequest request, in CallDeadline deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Retry only what timed out or found the server unavailable, only while attempts remain, and only when running
+    /// the call twice is harmless (idempotent) or prevented (the caller says the server deduplicates).
+    /// </summary>
+    private bool ShouldRetry(RpcMethod method, RpcException error, int attempt) =>
+        error.Status is RpcStatus.DeadlineExceeded or RpcStatus.Unavailable &&
+        attempt < _options.MaxAttempts &&
+        !_disposed &&
+        (method.IsIdempotent || _options.RetryNonIdempotentCalls);
+
+    private TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << Math.Min(attempt - 1, 16), TimeSpan.FromSeconds(5).Ticks));
+
+    private static RpcException AfterAttempts(RpcException last, int attempts) =>
+        new(last.Status, last.Message + $" (Tried {attempts} times.)", last.RemoteExceptionType, last.RemoteStackTrace);
+
+    private void CheckSize(RpcRequest request)
+    {
+        long size = RpcHeader.Size + request.Payload.Length;
+        if (size > _options.MaxMessageSize)
+        {
+            throw new RpcException(
+                RpcStatus.BadRequest,
+                $"{request.Method}: the request is {size} bytes, over RpcClientOptions.MaxMessageSize ({_options.MaxMessageSize} bytes); " +
+                "it was not sent. Send less per call, or raise the limit on both client and server.");
+        }
+    }
+
+    private TResult ExchangeLocked<TResult>(RpcRequest request, ulong requestId, in CallDeadline deadline, CancellationToken cancellationToken)
     {
         RpcMethod method = request.Method;
         ThrowIfDisposed(method);
@@ -140,7 +209,6 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 $"{method}: nothing is bound at {_endpoint}. An inproc server must be started (bound) in this process before its clients call it.");
         }
 
-        ulong requestId = ++_lastRequestId;
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds);
         if (!Frames.TrySend(socket, header, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1))))
         {
@@ -250,7 +318,18 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         {
             // Never keep unsent requests around after close: a stuck socket must die at once, and Dispose must not wait.
             socket.Options.Linger = TimeSpan.Zero;
-            socket.Connect(_endpoint);
+            socket.Options.MaxMsgSize = _options.MaxMessageSize;
+            if (_endpoints.Length > 1)
+            {
+                // With several servers, send only to those actually connected, so a server that is down takes no calls.
+                socket.Options.DelayAttachOnConnect = true;
+            }
+
+            foreach (string endpoint in _endpoints)
+            {
+                socket.Connect(endpoint);
+            }
+
             return socket;
         }
         catch

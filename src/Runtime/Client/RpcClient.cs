@@ -51,8 +51,8 @@ public sealed class RpcClient : IDisposable
         try
         {
             _channel = options.Channel == RpcChannelKind.Multiplexed
-                ? new MultiplexedChannel(options.Endpoint, options.Timeout)
-                : new RequestChannel(options.Endpoint, options.Timeout);
+                ? new MultiplexedChannel(options)
+                : new RequestChannel(options);
         }
         catch (Exception ex)
         {

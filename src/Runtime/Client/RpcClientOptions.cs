@@ -9,12 +9,53 @@ public sealed class RpcClientOptions
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     private TimeSpan _timeout = DefaultTimeout;
+    private int _maxAttempts = 3;
+    private TimeSpan _retryBackoff = TimeSpan.FromMilliseconds(100);
+    private long _maxMessageSize = RpcServerOptions.DefaultMaxMessageSize;
 
     /// <summary>
-    /// The server to connect to, for example <c>tcp://localhost:5555</c> or <c>inproc://greeter</c>.
-    /// ZeroMQ connects lazily: a server that is not up yet is not an error until a call times out.
+    /// The server to connect to, for example <c>tcp://localhost:5555</c> or <c>inproc://greeter</c>, or several
+    /// servers separated by commas (<c>tcp://a:5555,tcp://b:5555</c>): calls then go to the servers that are up, in
+    /// turn, and a retried call may go to another one. ZeroMQ connects lazily: a server that is not up yet is not an
+    /// error until a call times out.
     /// </summary>
     public required string Endpoint { get; init; }
+
+    /// <summary>
+    /// How many times an idempotent call (<see cref="RpcMethodAttribute.Idempotent"/>) is tried in all when it times out
+    /// or the server is unavailable. Each attempt gets the full <see cref="Timeout"/>. Default 3; 1 disables retries.
+    /// </summary>
+    public int MaxAttempts
+    {
+        get => _maxAttempts;
+        init => _maxAttempts = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxAttempts), value, "At least one attempt is needed.");
+    }
+
+    /// <summary>The pause before the first retry; it doubles before each further one. Default 100 ms.</summary>
+    public TimeSpan RetryBackoff
+    {
+        get => _retryBackoff;
+        init => _retryBackoff = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(RetryBackoff), value, "Must not be negative.");
+    }
+
+    /// <summary>
+    /// Retry calls that are not idempotent too. Turn this on only against servers that deduplicate requests
+    /// (<see cref="RpcServerOptions.ReplyCacheSize"/>): a retry carries the same request id, and such a server answers
+    /// it from its cache instead of running the call twice. Default off.
+    /// </summary>
+    public bool RetryNonIdempotentCalls { get; init; }
+
+    /// <summary>
+    /// The largest message this client sends or accepts, in bytes. A request over it fails at once with
+    /// <see cref="RpcStatus.BadRequest"/> without being sent; ZeroMQ drops a larger reply. Default 64 MiB, like the server.
+    /// </summary>
+    public long MaxMessageSize
+    {
+        get => _maxMessageSize;
+        init => _maxMessageSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), value, "Must be positive.");
+    }
+
+    internal string[] Endpoints => Endpoint.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
     /// How calls travel: <see cref="RpcChannelKind.Request"/> (default; one call at a time) or

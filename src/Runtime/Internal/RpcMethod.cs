@@ -15,11 +15,23 @@ public sealed class RpcMethod
     /// <param name="methodName">The method's name as declared.</param>
     /// <param name="methodId">The method id (FNV-1a of the method signature unless explicit).</param>
     public RpcMethod(string serviceName, uint serviceId, string methodName, uint methodId)
+        : this(serviceName, serviceId, methodName, methodId, isIdempotent: false)
+    {
+    }
+
+    /// <summary>Creates a method descriptor.</summary>
+    /// <param name="serviceName">The service's wire name.</param>
+    /// <param name="serviceId">The service id (FNV-1a of the service name unless explicit).</param>
+    /// <param name="methodName">The method's name as declared.</param>
+    /// <param name="methodId">The method id (FNV-1a of the method signature unless explicit).</param>
+    /// <param name="isIdempotent">Whether the method may run more than once for one call (<c>[RpcMethod(Idempotent = true)]</c>).</param>
+    public RpcMethod(string serviceName, uint serviceId, string methodName, uint methodId, bool isIdempotent)
     {
         ServiceName = serviceName;
         ServiceId = serviceId;
         MethodName = methodName;
         MethodId = methodId;
+        IsIdempotent = isIdempotent;
     }
 
     /// <summary>The service's wire name.</summary>
@@ -33,6 +45,9 @@ public sealed class RpcMethod
 
     /// <summary>The method id.</summary>
     public uint MethodId { get; }
+
+    /// <summary>Whether the method may run more than once for one call, so that the client may retry it.</summary>
+    public bool IsIdempotent { get; }
 
     /// <summary>Returns <c>Service.Method</c>, the form used in error messages.</summary>
     public override string ToString() => ServiceName + "." + MethodName;

@@ -51,6 +51,10 @@ public sealed class RpcServer : IDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stack<RpcServerCall> _callPool = new();
     private readonly Dictionary<ulong, byte[][]> _envelopes = new();
+
+    // Reply cache (server thread only): request id -> the reply sent for it, or null while the call runs.
+    private readonly Dictionary<ulong, CachedReply?> _replyCache = new();
+    private readonly Queue<ulong> _replyCacheOrder = new();
     private readonly Queue<QueuedRequest> _queued = new();
     private readonly PayloadBuffer _errorBuffer = new();
     private NetMQSocket? _socket;
@@ -565,6 +569,11 @@ public sealed class RpcServer : IDisposable
             return;
         }
 
+        if (Options.ReplyCacheSize > 0 && AnsweredFromCache(envelope, header))
+        {
+            return;
+        }
+
         RpcServerCall call = _callPool.Count > 0 ? _callPool.Pop() : new RpcServerCall();
         call.Envelope = envelope;
         call.Begin(header.RequestId, header.ServiceId, header.MethodId, dispatcher.ServiceName, message.Slice(RpcHeader.Size), _stopping.Token);
@@ -689,8 +698,48 @@ public sealed class RpcServer : IDisposable
         Send(call.Envelope, header, call.Result);
     }
 
+    /// <summary>
+    /// At-most-once: a request id seen before is answered with the reply it got then (or told to retry while the first
+    /// attempt still runs), and the call is not run again. A new id is remembered as running.
+    /// </summary>
+    private bool AnsweredFromCache(byte[][]? envelope, in RpcHeader header)
+    {
+        if (_replyCache.TryGetValue(header.RequestId, out CachedReply? cached))
+        {
+            if (cached is null)
+            {
+                // Sent past Send() on purpose: this answer must not become the cached reply of the running call.
+                _errorBuffer.Reset();
+                PayloadCodec.WriteError(_errorBuffer, null,
+                    "this request is still running: a retry arrived before the first attempt finished. It will not run twice; retry shortly.", null);
+                var busy = new RpcHeader(MessageKind.Error, RpcStatus.Unavailable, header.RequestId, header.ServiceId, header.MethodId, 0);
+                Frames.TrySend(_socket!, envelope, delimiter: envelope is not null, busy, _errorBuffer.WrittenSpan, TimeSpan.FromSeconds(1));
+            }
+            else
+            {
+                Frames.TrySend(_socket!, envelope, delimiter: envelope is not null, cached.Header, cached.Payload, TimeSpan.FromSeconds(1));
+            }
+
+            return true;
+        }
+
+        _replyCache.Add(header.RequestId, null);
+        _replyCacheOrder.Enqueue(header.RequestId);
+        while (_replyCacheOrder.Count > Options.ReplyCacheSize)
+        {
+            _replyCache.Remove(_replyCacheOrder.Dequeue());
+        }
+
+        return false;
+    }
+
     private void Send(byte[][]? envelope, in RpcHeader header, ReadOnlySpan<byte> payload)
     {
+        if (Options.ReplyCacheSize > 0 && _replyCache.TryGetValue(header.RequestId, out CachedReply? cached) && cached is null)
+        {
+            _replyCache[header.RequestId] = new CachedReply(header, payload.ToArray());
+        }
+
         // A ROUTER drops a reply to a peer that is gone or whose queue is full; a REP socket always takes it. Never block.
         Frames.TrySend(_socket!, envelope, delimiter: envelope is not null, header, payload, TimeSpan.FromSeconds(1));
     }
@@ -739,4 +788,6 @@ public sealed class RpcServer : IDisposable
     }
 
     private readonly record struct QueuedRequest(byte[][] Envelope, byte[] Message, int Frames);
+
+    private sealed record CachedReply(RpcHeader Header, byte[] Payload);
 }

@@ -12,6 +12,7 @@ public sealed class RpcServerOptions
     private int _maxConcurrentCalls = 1024;
     private int _maxQueuedRequests = 10_000;
     private TimeSpan _stopTimeout = TimeSpan.FromSeconds(5);
+    private int _replyCacheSize;
 
     /// <summary>
     /// Where to listen, for example <c>tcp://*:5555</c>, <c>tcp://127.0.0.1:0</c> (any free port: read
@@ -54,6 +55,18 @@ public sealed class RpcServerOptions
     {
         get => _stopTimeout;
         init => _stopTimeout = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(StopTimeout), value, "Must not be negative.");
+    }
+
+    /// <summary>
+    /// How many recent replies the server keeps to answer retried requests (same request id) without running them
+    /// again: at-most-once execution for clients that retry calls that are not idempotent. 0 (default) keeps none.
+    /// A retry that arrives while the first attempt still runs is told <see cref="RpcStatus.Unavailable"/>, and
+    /// retries again later.
+    /// </summary>
+    public int ReplyCacheSize
+    {
+        get => _replyCacheSize;
+        init => _replyCacheSize = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(ReplyCacheSize), value, "Must not be negative.");
     }
 
     /// <summary>

@@ -1,0 +1,65 @@
+using TypedZmq;
+
+namespace TypedZmq.FaultServer;
+
+/// <summary>A counter whose executions the reliability tests count, to check what each delivery semantic promises.</summary>
+[RpcService]
+public interface ICounter
+{
+    /// <summary>Reads the value. Idempotent: running it twice is harmless, so clients retry it.</summary>
+    /// <param name="delayMilliseconds">How long the server takes (asynchronously).</param>
+    /// <returns>The value.</returns>
+    [RpcMethod(Idempotent = true)]
+    Task<int> GetAsync(int delayMilliseconds);
+
+    /// <summary>Adds one. Not idempotent: running it twice counts twice.</summary>
+    /// <param name="delayMilliseconds">How long the server takes (asynchronously).</param>
+    /// <returns>The new value.</returns>
+    Task<int> IncrementAsync(int delayMilliseconds);
+
+    /// <summary>Which server process answered (for failover tests).</summary>
+    /// <returns>The server's name.</returns>
+    [RpcMethod(Idempotent = true)]
+    string Name();
+}
+
+/// <summary>The implementation, with counts of what ran.</summary>
+public sealed class Counter(string name = "counter") : ICounter
+{
+    private int _value;
+    private int _gets;
+    private int _increments;
+    private int _names;
+
+    public int Gets => Volatile.Read(ref _gets);
+
+    public int Increments => Volatile.Read(ref _increments);
+
+    public int Names => Volatile.Read(ref _names);
+
+    /// <summary>Delay only the first execution of each method, so a retry finds the server quick.</summary>
+    public bool SlowOnlyFirst { get; init; }
+
+    public async Task<int> GetAsync(int delayMilliseconds)
+    {
+        int run = Interlocked.Increment(ref _gets);
+        await Delay(delayMilliseconds, run);
+        return Volatile.Read(ref _value);
+    }
+
+    public async Task<int> IncrementAsync(int delayMilliseconds)
+    {
+        int run = Interlocked.Increment(ref _increments);
+        await Delay(delayMilliseconds, run);
+        return Interlocked.Increment(ref _value);
+    }
+
+    public string Name()
+    {
+        Interlocked.Increment(ref _names);
+        return name;
+    }
+
+    private Task Delay(int milliseconds, int run) =>
+        milliseconds > 0 && (!SlowOnlyFirst || run == 1) ? Task.Delay(milliseconds) : Task.CompletedTask;
+}

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using TypedZmq.FaultServer;
+
+namespace TypedZmq.Tests;
+
+/// <summary>
+/// Delivery semantics, counted on the server: idempotent calls are retried; other calls are never blindly re-run,
+/// unless the server's reply cache makes the retry safe (at-most-once). Plus failover across endpoints and limits.
+/// </summary>
+public sealed class ReliabilityTests
+{
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(5);
+
+    [Theory]
+    [InlineData(RpcChannelKind.Request)]
+    [InlineData(RpcChannelKind.Multiplexed)]
+    public async Task An_idempotent_call_that_times_out_is_retried_and_succeeds(RpcChannelKind channel)
+    {
+        var counter = new Counter { SlowOnlyFirst = true };
+        using RpcServer server = Start(counter, RpcServerKind.Concurrent);
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromMilliseconds(300), Channel = channel });
+
+        int value = await client.CreateProxy<ICounter>().GetAsync(delayMilliseconds: 2000);
+
+        Assert.Equal(0, value);
+        Assert.Equal(2, counter.Gets); // the first attempt (still sleeping) and the retry that answered
+    }
+
+    [Theory]
+    [InlineData(RpcChannelKind.Request)]
+    [InlineData(RpcChannelKind.Multiplexed)]
+    public async Task An_idempotent_call_gives_up_after_MaxAttempts_with_the_count_in_the_message(RpcChannelKind channel)
+    {
+        var counter = new Counter();
+        using RpcServer server = Start(counter, RpcServerKind.Concurrent);
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = server.BoundEndpoint!,
+            Channel = channel,
+            Timeout = TimeSpan.FromMilliseconds(150),
+            MaxAttempts = 3,
+            RetryBackoff = TimeSpan.FromMilliseconds(20),
+        });
+
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.CreateProxy<ICounter>().GetAsync(delayMilliseconds: 3000));
+
+        Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
+        Assert.Contains("Tried 3 times", error.Message);
+        Assert.True(watch.Elapsed < (3 * TimeSpan.FromMilliseconds(150)) + TimeSpan.FromMilliseconds(60) + Slack, $"took {watch.Elapsed}");
+        await WaitUntil(() => counter.Gets == 3);
+    }
+
+    [Theory]
+    [InlineData(RpcChannelKind.Request)]
+    [InlineData(RpcChannelKind.Multiplexed)]
+    public async Task A_call_that_is_not_idempotent_is_not_retried_and_says_it_may_have_run(RpcChannelKind channel)
+    {
+        var counter = new Counter { SlowOnlyFirst = true };
+        using RpcServer server = Start(counter, RpcServerKind.Concurrent);
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromMilliseconds(300), Channel = channel });
+        ICounter proxy = client.CreateProxy<ICounter>();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => proxy.IncrementAsync(delayMilliseconds: 1000));
+
+        Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
+        Assert.Contains("may still have run", error.Message);
+        await WaitUntil(() => counter.Increments == 1);
+        await WaitUntilAsync(async () => await proxy.GetAsync(0) == 1); // it did run, to completion, exactly once
+        Assert.Equal(1, counter.Increments);
+    }
+
+    [Theory]
+    [InlineData(RpcServerKind.Reply, RpcChannelKind.Request)]
+    [InlineData(RpcServerKind.Concurrent, RpcChannelKind.Request)]
+    [InlineData(RpcServerKind.Concurrent, RpcChannelKind.Multiplexed)]
+    public async Task With_the_server_reply_cache_a_retried_call_runs_at_most_once(RpcServerKind kind, RpcChannelKind channel)
+    {
+        var counter = new Counter { SlowOnlyFirst = true };
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = kind, ReplyCacheSize = 100 });
+        server.AddService<ICounter>(counter);
+        server.Start();
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = server.BoundEndpoint!,
+            Timeout = TimeSpan.FromMilliseconds(300),
+            MaxAttempts = 8,
+            RetryBackoff = TimeSpan.FromMilliseconds(100),
+            RetryNonIdempotentCalls = true,
+            Channel = channel,
+        });
+        ICounter proxy = client.CreateProxy<ICounter>();
+
+        int value = await proxy.IncrementAsync(delayMilliseconds: 700);
+
+        Assert.Equal(1, value);
+        Assert.Equal(1, counter.Increments); // retried, but answered from the cache: the increment ran once
+        Assert.Equal(2, await proxy.IncrementAsync(0)); // a new call (new request id) runs normally
+        Assert.Equal(2, counter.Increments);
+    }
+
+    [Fact]
+    public void With_several_endpoints_calls_spread_over_live_servers_and_survive_one_going_down()
+    {
+        var first = new Counter("first");
+        var second = new Counter("second");
+        RpcServer a = Start(first, RpcServerKind.Reply);
+        using RpcServer b = Start(second, RpcServerKind.Reply);
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = a.BoundEndpoint + "," + b.BoundEndpoint,
+            Timeout = TimeSpan.FromMilliseconds(500),
+            MaxAttempts = 4,
+        });
+        ICounter proxy = client.CreateProxy<ICounter>();
+        WaitForConnections(proxy, first, second);
+
+        var names = new HashSet<string>();
+        for (int i = 0; i < 20; i++)
+        {
+            names.Add(proxy.Name());
+        }
+
+        Assert.Equal(["first", "second"], names.Order());
+
+        a.Dispose();
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal("second", proxy.Name());
+        }
+    }
+
+    [Fact]
+    public async Task Many_clients_and_threads_each_get_their_own_results()
+    {
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = RpcServerKind.Concurrent });
+        server.AddService<Contracts.IShapes>(new Contracts.Shapes());
+        server.Start();
+        const int Clients = 8;
+        const int ThreadsPerClient = 4;
+        const int CallsPerThread = 500;
+        var clients = Enumerable.Range(0, Clients)
+            .Select(i => new RpcClient(new RpcClientOptions
+            {
+                Endpoint = server.BoundEndpoint!,
+                Channel = i % 2 == 0 ? RpcChannelKind.Request : RpcChannelKind.Multiplexed,
+            }))
+            .ToArray();
+        try
+        {
+            var workers = new List<Task>();
+            for (int c = 0; c < Clients; c++)
+            {
+                Contracts.IShapes shapes = clients[c].CreateProxy<Contracts.IShapes>();
+                for (int t = 0; t < ThreadsPerClient; t++)
+                {
+                    int seed = (c * 100) + t;
+                    workers.Add(Task.Factory.StartNew(
+                        () =>
+                        {
+                            for (int i = 0; i < CallsPerThread; i++)
+                            {
+                                Assert.Equal((seed * 1000) + i + seed, shapes.Add((seed * 1000) + i, seed));
+                            }
+                        },
+                        TestContext.Current.CancellationToken,
+                        TaskCreationOptions.LongRunning,
+                        TaskScheduler.Default));
+                }
+            }
+
+            await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            foreach (RpcClient client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_request_over_the_client_limit_fails_at_once_without_being_sent()
+    {
+        var counter = new Counter();
+        using RpcServer server = Start(counter, RpcServerKind.Reply);
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, MaxMessageSize = 40 });
+
+        var error = Assert.Throws<RpcException>(() => client.CreateProxy<Contracts.IShapes>().Echo(new string('x', 100)));
+
+        Assert.Equal(RpcStatus.BadRequest, error.Status);
+        Assert.Contains("MaxMessageSize", error.Message);
+        Assert.Equal(0, await client.CreateProxy<ICounter>().GetAsync(0)); // small calls still go through
+    }
+
+    private static RpcServer Start(ICounter counter, RpcServerKind kind)
+    {
+        var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = kind });
+        server.AddService(counter);
+        server.Start();
+        return server;
+    }
+
+    private static void WaitForConnections(ICounter proxy, Counter first, Counter second)
+    {
+        // ZeroMQ connects in the background; until both connections are up, calls go to whichever is.
+        var watch = Stopwatch.StartNew();
+        while (first.Names == 0 || second.Names == 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "both servers were not reached in time");
+            proxy.Name();
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+}
