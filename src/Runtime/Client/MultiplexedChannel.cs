@@ -20,7 +20,9 @@ namespace TypedZmq.Client;
 /// <remarks>
 /// Completions are set with continuations forced off the poller thread, so a caller's code never runs on (or blocks)
 /// the socket's thread. Late or unknown replies are dropped. A call leaves the pending table when its reply arrives,
-/// when its deadline passes (checked by a timer on the poller thread) or when its token is cancelled.
+/// when its deadline passes (checked by a timer on the poller thread) or when its token is cancelled. A call that may
+/// be retried (see <see cref="CallPolicy"/>) stays pending across attempts, keeping its request id and its encoded
+/// request, so a late reply to an earlier attempt still completes it.
 /// </remarks>
 internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 {
@@ -130,14 +132,10 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             return Task.FromCanceled<TResult>(cancellationToken);
         }
 
-        long size = RpcHeader.Size + request.Payload.Length;
-        if (size > _options.MaxMessageSize)
+        if (CallPolicy.CheckSize(_options, request) is { } tooLarge)
         {
             request.Return();
-            return Task.FromException<TResult>(new RpcException(
-                RpcStatus.BadRequest,
-                $"{method}: the request is {size} bytes, over RpcClientOptions.MaxMessageSize ({_options.MaxMessageSize} bytes); " +
-                "it was not sent. Send less per call, or raise the limit on both client and server."));
+            return Task.FromException<TResult>(tooLarge);
         }
 
         var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
@@ -246,9 +244,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     /// </summary>
     private void AttemptFailed(PendingCall call, long now, RpcException error)
     {
-        if (call.Attempt < _options.MaxAttempts && (call.Method.IsIdempotent || _options.RetryNonIdempotentCalls))
+        if (CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
         {
-            TimeSpan backoff = TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << Math.Min(call.Attempt - 1, 16), TimeSpan.FromSeconds(5).Ticks));
+            TimeSpan backoff = CallPolicy.Backoff(_options, call.Attempt);
             call.Attempt++;
             call.ResendAt = now + (long)(backoff.TotalSeconds * Stopwatch.Frequency);
             return;
@@ -256,9 +254,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         _pending.Remove(call.RequestId);
         call.ReleaseRequest();
-        call.Fail(call.Attempt > 1
-            ? new RpcException(error.Status, error.Message + $" (Tried {call.Attempt} times.)")
-            : error);
+        call.Fail(CallPolicy.AfterAttempts(error, call.Attempt));
     }
 
     // Poller thread.
@@ -355,11 +351,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             }
 
             stillTiming = true;
-            AttemptFailed(call, now, new RpcException(
-                RpcStatus.DeadlineExceeded,
-                $"{call.Method} got no reply from {_endpoint} within {CallDeadline.Describe(call.Deadline.Timeout)}. " +
-                "The server may be down, unreachable or slow, and the call may still have run on it. " +
-                "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls."));
+            AttemptFailed(call, now, CallPolicy.NoReply(call.Method, _endpoint, call.Deadline.Timeout));
         }
 
         if (!stillTiming)

@@ -165,31 +165,18 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         }
     }
 
-    /// <summary>
-    /// Retry only what timed out or found the server unavailable, only while attempts remain, and only when running
-    /// the call twice is harmless (idempotent) or prevented (the caller says the server deduplicates).
-    /// </summary>
     private bool ShouldRetry(RpcMethod method, RpcException error, int attempt) =>
-        error.Status is RpcStatus.DeadlineExceeded or RpcStatus.Unavailable &&
-        attempt < _options.MaxAttempts &&
-        !_disposed &&
-        (method.IsIdempotent || _options.RetryNonIdempotentCalls);
+        !_disposed && CallPolicy.MayRetry(_options, method, error.Status, attempt);
 
-    private TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << Math.Min(attempt - 1, 16), TimeSpan.FromSeconds(5).Ticks));
+    private TimeSpan Backoff(int attempt) => CallPolicy.Backoff(_options, attempt);
 
-    private static RpcException AfterAttempts(RpcException last, int attempts) =>
-        new(last.Status, last.Message + $" (Tried {attempts} times.)", last.RemoteExceptionType, last.RemoteStackTrace);
+    private static RpcException AfterAttempts(RpcException last, int attempts) => CallPolicy.AfterAttempts(last, attempts);
 
     private void CheckSize(RpcRequest request)
     {
-        long size = RpcHeader.Size + request.Payload.Length;
-        if (size > _options.MaxMessageSize)
+        if (CallPolicy.CheckSize(_options, request) is { } tooLarge)
         {
-            throw new RpcException(
-                RpcStatus.BadRequest,
-                $"{request.Method}: the request is {size} bytes, over RpcClientOptions.MaxMessageSize ({_options.MaxMessageSize} bytes); " +
-                "it was not sent. Send less per call, or raise the limit on both client and server.");
+            throw tooLarge;
         }
     }
 
@@ -282,14 +269,12 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             $"{method}: {_endpoint} sent {what}. The endpoint is probably not a TypedZmq server, or speaks another protocol version.");
 
     private RpcException TimedOut(RpcMethod method, in CallDeadline deadline, bool queued) =>
-        new(
-            RpcStatus.DeadlineExceeded,
-            queued
-                ? $"{method} did not start within {CallDeadline.Describe(deadline.Timeout)}: other calls on this RpcClient held its socket. " +
-                  "Raise the timeout, use more clients, or use fewer concurrent callers."
-                : $"{method} got no reply from {_endpoint} within {CallDeadline.Describe(deadline.Timeout)}. " +
-                  "The server may be down, unreachable or slow, and the call may still have run on it. " +
-                  "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls.");
+        queued
+            ? new RpcException(
+                RpcStatus.DeadlineExceeded,
+                $"{method} did not start within {CallDeadline.Describe(deadline.Timeout)}: other calls on this RpcClient held its socket. " +
+                "Raise the timeout, use more clients, or use the multiplexed channel for concurrent callers.")
+            : CallPolicy.NoReply(method, _endpoint, deadline.Timeout);
 
     private void ThrowIfDisposed(RpcMethod method)
     {

@@ -1,0 +1,51 @@
+using System;
+using TypedZmq.Internal;
+using TypedZmq.Protocol;
+
+namespace TypedZmq.Client;
+
+/// <summary>
+/// The rules both client channels apply the same way: when a call may be retried, how long to wait before, the
+/// request size limit, and the words of the errors a caller sees.
+/// </summary>
+internal static class CallPolicy
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Retry only what timed out or found the server unavailable, only while attempts remain, and only when running
+    /// the call twice is harmless (idempotent) or prevented (the caller says the server deduplicates).
+    /// </summary>
+    public static bool MayRetry(RpcClientOptions options, RpcMethod method, RpcStatus status, int attempt) =>
+        status is RpcStatus.DeadlineExceeded or RpcStatus.Unavailable &&
+        attempt < options.MaxAttempts &&
+        (method.IsIdempotent || options.RetryNonIdempotentCalls);
+
+    /// <summary>The pause after attempt <paramref name="attempt"/>: the backoff, doubled per attempt, at most 5 s.</summary>
+    public static TimeSpan Backoff(RpcClientOptions options, int attempt) =>
+        TimeSpan.FromTicks(Math.Min(options.RetryBackoff.Ticks << Math.Min(attempt - 1, 16), MaxBackoff.Ticks));
+
+    public static RpcException AfterAttempts(RpcException last, int attempts) =>
+        attempts <= 1
+            ? last
+            : new RpcException(last.Status, last.Message + $" (Tried {attempts} times.)", last.RemoteExceptionType, last.RemoteStackTrace);
+
+    /// <summary>An error when the request is over the client's message size limit, otherwise null.</summary>
+    public static RpcException? CheckSize(RpcClientOptions options, RpcRequest request)
+    {
+        long size = RpcHeader.Size + request.Payload.Length;
+        return size <= options.MaxMessageSize
+            ? null
+            : new RpcException(
+                RpcStatus.BadRequest,
+                $"{request.Method}: the request is {size} bytes, over RpcClientOptions.MaxMessageSize ({options.MaxMessageSize} bytes); " +
+                "it was not sent. Send less per call, or raise the limit on both client and server.");
+    }
+
+    public static RpcException NoReply(RpcMethod method, string endpoint, TimeSpan timeout) =>
+        new(
+            RpcStatus.DeadlineExceeded,
+            $"{method} got no reply from {endpoint} within {CallDeadline.Describe(timeout)}. " +
+            "The server may be down, unreachable or slow, and the call may still have run on it. " +
+            "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls.");
+}
