@@ -194,6 +194,22 @@ public sealed class ReliabilityTests
         Assert.Equal(0, await client.CreateProxy<ICounter>().GetAsync(0)); // small calls still go through
     }
 
+    [Fact]
+    public void A_reply_over_the_server_limit_becomes_a_clear_error_and_the_server_carries_on()
+    {
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", MaxMessageSize = 1024 });
+        server.AddService<Contracts.IShapes>(new Contracts.Shapes());
+        server.Start();
+        using var client = new RpcClient(server.BoundEndpoint!);
+        Contracts.IShapes shapes = client.CreateProxy<Contracts.IShapes>();
+
+        var error = Assert.Throws<RpcException>(() => shapes.Range(0, 1000)); // 4 KB of ints back
+
+        Assert.Equal(RpcStatus.Internal, error.Status);
+        Assert.Contains("over the server's MaxMessageSize", error.Message);
+        Assert.Equal(5, shapes.Add(2, 3));
+    }
+
     private static RpcServer Start(ICounter counter, RpcServerKind kind)
     {
         var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = kind });

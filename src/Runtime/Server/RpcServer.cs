@@ -694,6 +694,16 @@ public sealed class RpcServer : IDisposable
 
     private void SendReply(RpcServerCall call)
     {
+        long size = RpcHeader.Size + call.Result.Length;
+        if (size > Options.MaxMessageSize)
+        {
+            // A reply the client would drop unread: tell it why instead.
+            SendError(call.Envelope, call.RequestId, call.ServiceId, call.MethodId, RpcStatus.Internal, null,
+                $"the reply is {size} bytes, over the server's MaxMessageSize ({Options.MaxMessageSize} bytes); the call ran but its " +
+                "result was not sent. Return less per call, or raise the limit on both client and server.", null);
+            return;
+        }
+
         var header = new RpcHeader(MessageKind.Reply, RpcStatus.Ok, call.RequestId, call.ServiceId, call.MethodId, 0);
         Send(call.Envelope, header, call.Result);
     }
