@@ -16,30 +16,8 @@ public sealed class InteropTests
         using RpcServer server = GreeterServer.Start("tcp://127.0.0.1:0", TextWriter.Null);
         string script = Path.Combine(AppContext.BaseDirectory, "Interop", "typed_client.py");
 
-        var start = new ProcessStartInfo(python, [script, server.BoundEndpoint!])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+        string output = await RunAsync(python, [script, server.BoundEndpoint!]);
 
-        string output = await stdout;
-        Assert.True(process.ExitCode == 0, $"python exited with {process.ExitCode}: {await stderr}");
         Assert.Contains("typed reply: World", output);
         Assert.Contains("plain Hello: kind=3 status=BadRequest message=TypedZmq could not read this request", output);
     }
