@@ -158,6 +158,19 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void Idempotent_method_is_marked_for_retries() => Verify("""
+        using System.Threading.Tasks;
+        using TypedZmq;
+        namespace Shapes;
+        [RpcService]
+        public interface IStock
+        {
+            [RpcMethod(Idempotent = true)] Task<int> CountAsync(string sku);
+            Task ReserveAsync(string sku, int quantity);
+        }
+        """);
+
+    [Fact]
     public void Plain_interface_named_by_RpcServiceFor() => Verify("""
         [assembly: TypedZmq.RpcServiceFor(typeof(Plain.ICalculator), Name = "calc")]
         namespace Plain
