@@ -200,6 +200,16 @@ public sealed partial class RpcServiceGenerator
             w.WriteLine($"{Registry}.Register<{service.InterfaceType}>(");
             w.WriteLine($"    static channel => new {service.TypeNamePrefix}Proxy(channel),");
             w.WriteLine($"    static service => new {service.TypeNamePrefix}Dispatcher(service));");
+            if (service.SerializableTypes.Count > 0)
+            {
+                w.WriteLine();
+                w.WriteLine("// [MemoryPackable] types register their formatters in their static constructors; run those now, so that");
+                w.WriteLine("// MemoryPack does not need reflection to find a formatter (NativeAOT trims that reflection away).");
+                foreach (string type in service.SerializableTypes)
+                {
+                    w.WriteLine($"global::System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof({type}).TypeHandle);");
+                }
+            }
             w.CloseBrace();
             w.CloseBrace();
         }

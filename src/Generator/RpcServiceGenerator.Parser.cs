@@ -24,7 +24,7 @@ public sealed partial class RpcServiceGenerator
             AttributeData attribute = context.Attributes[0];
             return ContractRules.HasErrors(service, attribute, context.SemanticModel.Compilation, cancellationToken)
                 ? null
-                : Build(service, attribute);
+                : Build(service, attribute, context.SemanticModel.Compilation);
         }
 
         /// <summary>The valid interfaces named by [assembly: RpcServiceFor] attributes in one file.</summary>
@@ -39,22 +39,29 @@ public sealed partial class RpcServiceGenerator
                     !ContractSymbols.IsMarkedRpcService(service) &&
                     !ContractRules.HasErrors(service, attribute, compilation, cancellationToken))
                 {
-                    models.Add(Build(service, attribute));
+                    models.Add(Build(service, attribute, compilation));
                 }
             }
 
             return new EquatableArray<ServiceModel>(models.ToArray());
         }
 
-        private static ServiceModel Build(INamedTypeSymbol service, AttributeData attribute)
+        private static ServiceModel Build(INamedTypeSymbol service, AttributeData attribute, Compilation compilation)
         {
             (string serviceName, uint serviceId) = ContractSymbols.ServiceIdentity(service, attribute);
             var methods = new List<MethodModel>();
+            var serializable = new SerializableTypeCollector(compilation);
             foreach ((ISymbol member, INamedTypeSymbol declaring) in ContractSymbols.ContractMembers(service))
             {
                 if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary } method)
                 {
                     methods.Add(BuildMethod(method, declaring));
+                    foreach (IParameterSymbol parameter in method.Parameters)
+                    {
+                        serializable.Visit(parameter.Type);
+                    }
+
+                    serializable.Visit(ContractSymbols.IsTaskLike(method.ReturnType, out _, out ITypeSymbol? result) ? result : method.ReturnType);
                 }
             }
 
@@ -65,7 +72,8 @@ public sealed partial class RpcServiceGenerator
                 serviceName,
                 serviceId,
                 service.ToDisplayString(ContractSymbols.IdFormat).Replace('<', '[').Replace('>', ']') + ".TypedZmq.g.cs",
-                new EquatableArray<MethodModel>(methods.ToArray()));
+                new EquatableArray<MethodModel>(methods.ToArray()),
+                new EquatableArray<string>(serializable.Found.ToArray()));
         }
 
         private static MethodModel BuildMethod(IMethodSymbol method, INamedTypeSymbol declaring)

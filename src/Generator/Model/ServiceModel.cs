@@ -11,6 +11,11 @@ namespace TypedZmq.Generator.Model;
 /// <param name="ServiceId">The service id.</param>
 /// <param name="HintName">The generated file's hint name.</param>
 /// <param name="Methods">The service's methods, inherited ones included.</param>
+/// <param name="SerializableTypes">
+/// The <c>[MemoryPackable]</c> types reachable from the signatures (through members, arrays and generic arguments),
+/// fully qualified: their static constructors register their formatters, which the registration runs up front so that
+/// MemoryPack needs no reflection to find them (NativeAOT trims that reflection away).
+/// </param>
 internal sealed record ServiceModel(
     string Namespace,
     string InterfaceType,
@@ -18,4 +23,5 @@ internal sealed record ServiceModel(
     string ServiceName,
     uint ServiceId,
     string HintName,
-    EquatableArray<MethodModel> Methods);
+    EquatableArray<MethodModel> Methods,
+    EquatableArray<string> SerializableTypes);

@@ -89,6 +89,10 @@ namespace Shapes.People
             global::TypedZmq.Internal.RpcServiceRegistry.Register<global::Shapes.People.IPeople>(
                 static channel => new PeopleProxy(channel),
                 static service => new PeopleDispatcher(service));
+
+            // [MemoryPackable] types register their formatters in their static constructors; run those now, so that
+            // MemoryPack does not need reflection to find a formatter (NativeAOT trims that reflection away).
+            global::System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Shapes.People.Person).TypeHandle);
         }
     }
 }

@@ -104,6 +104,25 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void Records_reached_through_members_are_registered_for_NativeAOT() => Verify("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using MemoryPack;
+        namespace Shop;
+        [MemoryPackable] public partial record Line(string Sku, Money Price);
+        [MemoryPackable] public partial record Money(decimal Amount, string Currency);
+        [MemoryPackable] public partial record Order(int Id, List<Line> Lines);
+        [MemoryPackable] public partial record Receipt(int OrderId);
+        public sealed class NotPackable { }
+        [TypedZmq.RpcService]
+        public interface IOrders
+        {
+            Task<Receipt> PlaceAsync(Order order);
+            Order?[] Recent(int count);
+        }
+        """);
+
+    [Fact]
     public void Keyword_parameter_names_and_overloads() => Verify("""
         namespace Shapes;
         [TypedZmq.RpcService]
