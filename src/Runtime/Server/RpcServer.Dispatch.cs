@@ -11,7 +11,31 @@ namespace TypedZmq;
 // What both server kinds share: checking a request, dispatching it, the reply cache, and sending replies and errors.
 public sealed partial class RpcServer
 {
+    /// <summary>
+    /// Serves one request. It counts as in flight from the moment it is read until its reply is sent, so that
+    /// <see cref="Stop"/> never mistakes a call that has just started for no call at all.
+    /// </summary>
     private void Serve(byte[][]? envelope, ReadOnlyMemory<byte> message, int frames)
+    {
+        // A full fence: either Stop sees this call, or this call sees that the server is draining (Stop sets the
+        // flag, fences, then reads the count).
+        Interlocked.Increment(ref _inFlight);
+        bool handedOff = false;
+        try
+        {
+            handedOff = ServeCounted(envelope, message, frames);
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+    }
+
+    /// <returns>True when the call continues asynchronously and its completion will end its count.</returns>
+    private bool ServeCounted(byte[][]? envelope, ReadOnlyMemory<byte> message, int frames)
     {
         ReadOnlySpan<byte> headerBytes = message.Span;
         HeaderParseResult parsed = RpcHeader.TryParse(headerBytes, out RpcHeader header, out string? error);
@@ -20,21 +44,21 @@ public sealed partial class RpcServer
             ulong requestId = parsed == HeaderParseResult.NotTypedZmq ? 0 : RpcHeader.PeekRequestId(headerBytes);
             RpcStatus status = parsed == HeaderParseResult.UnsupportedVersion ? RpcStatus.UnsupportedVersion : RpcStatus.BadRequest;
             SendError(envelope, requestId, 0, 0, status, null, "TypedZmq could not read this request: " + error + ".", null);
-            return;
+            return false;
         }
 
         if (header.Kind != MessageKind.Request)
         {
             SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.BadRequest, null,
                 $"expected a request (message kind 1) but got kind {(byte)header.Kind}.", null);
-            return;
+            return false;
         }
 
         if (frames != 1)
         {
             SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.BadRequest, null,
                 $"a request is exactly one frame (the header, then the payload) but this one has {frames}.", null);
-            return;
+            return false;
         }
 
         if (!_services.TryGetValue(header.ServiceId, out RpcServiceDispatcher? dispatcher))
@@ -42,26 +66,26 @@ public sealed partial class RpcServer
             SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.Unimplemented, null,
                 $"this server hosts no service with id 0x{header.ServiceId:x8} (it hosts {DescribeServices()}). " +
                 "Check that the client calls the right endpoint and that the server registers the service with AddService.", null);
-            return;
+            return false;
         }
 
         if (header.DeadlineUnixMs != 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > header.DeadlineUnixMs)
         {
             SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.DeadlineExceeded, null,
                 "the request's deadline passed before the server could run it; it was not run.", null);
-            return;
+            return false;
         }
 
         if (_draining)
         {
             SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.Unavailable, null,
                 "the server is stopping and takes no new calls; retry on another server or later.", null);
-            return;
+            return false;
         }
 
         if (Options.ReplyCacheSize > 0 && AnsweredFromCache(envelope, header))
         {
-            return;
+            return false;
         }
 
         RpcServerCall call = _callPool.Count > 0 ? _callPool.Pop() : new RpcServerCall();
@@ -78,7 +102,7 @@ public sealed partial class RpcServer
             call.ReleaseArguments();
             SendFailure(call, ex);
             Recycle(call);
-            return;
+            return false;
         }
 
         // Arguments are decoded before the implementation runs, so the request frame can be closed now.
@@ -96,10 +120,9 @@ public sealed partial class RpcServer
             }
 
             Recycle(call);
-            return;
+            return false;
         }
 
-        Interlocked.Increment(ref _inFlight);
         if (_replyThread is not null)
         {
             // A REP socket takes no new request until this one is answered, so its thread simply waits for the answer.
@@ -112,17 +135,14 @@ public sealed partial class RpcServer
             {
                 SendFailure(call, ex);
             }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-            }
 
             Recycle(call);
-            return;
+            return false;
         }
 
-        // A ROUTER goes on serving others meanwhile; the completion comes back through the queue.
+        // A ROUTER goes on serving others meanwhile; the completion comes back through the queue and ends the count.
         _ = CompleteLaterAsync(pending, call, _completions!);
+        return true;
     }
 
     private void Recycle(RpcServerCall call)

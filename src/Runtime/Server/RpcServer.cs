@@ -230,6 +230,7 @@ public sealed partial class RpcServer : IDisposable
         {
             // Refuse new work (and what waits in the queue), then let the calls in flight finish, within bounds.
             _draining = true;
+            Interlocked.MemoryBarrier(); // pairs with the increment in Serve: see the comment there
             WakePoller();
             var watch = System.Diagnostics.Stopwatch.StartNew();
             while (Volatile.Read(ref _inFlight) > 0 && watch.Elapsed < Options.StopTimeout)
