@@ -98,7 +98,13 @@ internal static class ContractSymbols
             .Where(static p => !IsCancellationToken(p.Type))
             .Select(static p => p.Type.ToDisplayString(IdFormat))) + ")";
 
-    public static uint MethodId(IMethodSymbol method)
+    public static uint MethodId(IMethodSymbol method) =>
+        RpcMethodSetting(method, "Id") is uint id ? id : Fnv1a.Hash(Signature(method));
+
+    public static bool IsIdempotent(IMethodSymbol method) => RpcMethodSetting(method, "Idempotent") is true;
+
+    /// <summary>A named argument of the method's [RpcMethod] attribute, or null when it is not set.</summary>
+    private static object? RpcMethodSetting(IMethodSymbol method, string name)
     {
         foreach (AttributeData attribute in method.GetAttributes())
         {
@@ -106,34 +112,15 @@ internal static class ContractSymbols
             {
                 foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
                 {
-                    if (named.Key == "Id" && named.Value.Value is uint id)
+                    if (named.Key == name)
                     {
-                        return id;
+                        return named.Value.Value;
                     }
                 }
             }
         }
 
-        return Fnv1a.Hash(Signature(method));
-    }
-
-    public static bool IsIdempotent(IMethodSymbol method)
-    {
-        foreach (AttributeData attribute in method.GetAttributes())
-        {
-            if (attribute.AttributeClass?.ToDisplayString() == RpcMethodAttribute)
-            {
-                foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
-                {
-                    if (named.Key == "Idempotent" && named.Value.Value is true)
-                    {
-                        return true;
-                    }
-                }
-            }
-        }
-
-        return false;
+        return null;
     }
 
     public static bool IsCancellationToken(ITypeSymbol type) =>

@@ -100,7 +100,7 @@ public sealed class ContractAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (type.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == ContractSymbols.RpcServiceAttribute))
+        if (ContractSymbols.IsMarkedRpcService(type))
         {
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateService, location, type.ToDisplayString(), "(it is marked [RpcService], so its own assembly generates it)"));
             return;

@@ -40,6 +40,10 @@ internal readonly struct CallDeadline
 
     public bool IsExpired => !IsInfinite && Remaining == TimeSpan.Zero;
 
+    /// <summary>When the budget runs out, as a <see cref="Stopwatch"/> timestamp; <see cref="long.MaxValue"/> when infinite.</summary>
+    public long ExpiresAtTimestamp =>
+        IsInfinite ? long.MaxValue : _startTimestamp + (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
+
     /// <summary>
     /// The next wait: at most <paramref name="slice"/>, never (much) past the deadline, in whole milliseconds.
     /// </summary>

@@ -48,4 +48,12 @@ internal static class CallPolicy
             $"{method} got no reply from {endpoint} within {CallDeadline.Describe(timeout)}. " +
             "The server may be down, unreachable or slow, and the call may still have run on it. " +
             "Check that the server is running at that endpoint, or raise RpcClientOptions.Timeout / use RpcCall.WithTimeout for slow calls.");
+
+    public static ObjectDisposedException CalledAfterDispose(RpcMethod method) =>
+        new(nameof(RpcClient), $"{method} was called on a disposed RpcClient.");
+
+    public static RpcException DisposedWhileWaiting(RpcMethod method) =>
+        new(
+            RpcStatus.Cancelled,
+            $"{method}: the RpcClient was disposed while the call waited for its reply; the call may still run on the server.");
 }

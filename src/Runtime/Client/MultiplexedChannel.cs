@@ -29,8 +29,6 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private static readonly TimeSpan DeadlineCheckInterval = TimeSpan.FromMilliseconds(10);
 
     private readonly RpcClientOptions _options;
-    private readonly string _endpoint;
-    private readonly TimeSpan _defaultTimeout;
     private readonly DealerSocket _socket;
     // Callers post commands here and wake the poller only when it is not already due to look (one wake-up per batch),
     // instead of one inproc message per call as NetMQQueue<T> would send.
@@ -49,31 +47,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     public MultiplexedChannel(RpcClientOptions options)
     {
         _options = options;
-        _endpoint = options.Endpoint;
-        _defaultTimeout = options.Timeout;
-        _socket = new DealerSocket();
-        try
-        {
-            _socket.Options.Linger = TimeSpan.Zero;
-            _socket.Options.MaxMsgSize = options.MaxMessageSize;
-            string[] endpoints = options.Endpoints;
-            if (endpoints.Length > 1)
-            {
-                // With several servers, send only to those actually connected, so a server that is down takes no calls.
-                _socket.Options.DelayAttachOnConnect = true;
-            }
-
-            foreach (string endpoint in endpoints)
-            {
-                _socket.Connect(endpoint);
-            }
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
-
+        _socket = ClientSockets.Connect(new DealerSocket(), options, options.Endpoints);
         _wake = new NetMQQueue<byte>();
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
         _socket.ReceiveReady += OnReplyReady;
@@ -97,15 +71,13 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         foreach (PendingCall call in _pending.Values)
         {
             call.ReleaseRequest();
-            call.Fail(new RpcException(
-                RpcStatus.Cancelled,
-                $"{call.Method}: the RpcClient was disposed while the call waited for its reply; the call may still run on the server."));
+            call.Fail(CallPolicy.DisposedWhileWaiting(call.Method));
         }
 
         _pending.Clear();
         while (_commands.TryDequeue(out Command command))
         {
-            command.Call.Fail(new ObjectDisposedException(nameof(RpcClient), $"{command.Call.Method} was called on a disposed RpcClient."));
+            command.Call.Fail(CallPolicy.CalledAfterDispose(command.Call.Method));
             command.Request?.Return();
         }
 
@@ -123,7 +95,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         if (_disposed)
         {
             request.Return();
-            return Task.FromException<TResult>(new ObjectDisposedException(nameof(RpcClient), $"{method} was called on a disposed RpcClient."));
+            return Task.FromException<TResult>(CallPolicy.CalledAfterDispose(method));
         }
 
         if (cancellationToken.IsCancellationRequested)
@@ -138,7 +110,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             return Task.FromException<TResult>(tooLarge);
         }
 
-        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _defaultTimeout);
+        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _options.Timeout);
         ulong requestId = RequestIds.Next(ref _lastRequestId);
         var call = new PendingCall<TResult>(this, method, requestId, deadline);
         if (cancellationToken.CanBeCanceled)
@@ -151,7 +123,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         // Dispose may have drained the queue just before this call was added; make sure it does not wait forever.
         if (_disposed)
         {
-            call.Fail(new ObjectDisposedException(nameof(RpcClient), $"{method} was called on a disposed RpcClient."));
+            call.Fail(CallPolicy.CalledAfterDispose(method));
         }
 
         return call.Task;
@@ -235,7 +207,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
     private RpcException SendQueueFull(PendingCall call) => new(
         RpcStatus.Unavailable,
-        $"{call.Method}: the send queue to {_endpoint} is full (ZeroMQ's high-water mark), so the server is not keeping up " +
+        $"{call.Method}: the send queue to {_options.Endpoint} is full (ZeroMQ's high-water mark), so the server is not keeping up " +
         "or not reachable. The call was not sent; retry later or lower the number of concurrent calls.");
 
     /// <summary>
@@ -351,7 +323,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             }
 
             stillTiming = true;
-            AttemptFailed(call, now, CallPolicy.NoReply(call.Method, _endpoint, call.Deadline.Timeout));
+            AttemptFailed(call, now, CallPolicy.NoReply(call.Method, _options.Endpoint, call.Deadline.Timeout));
         }
 
         if (!stillTiming)
@@ -385,7 +357,6 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             Method = method;
             RequestId = requestId;
             Deadline = deadline;
-            DeadlineTimestamp = TimestampOf(deadline);
         }
 
         public MultiplexedChannel Channel { get; }
@@ -396,7 +367,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         public CallDeadline Deadline { get; private set; }
 
-        public long DeadlineTimestamp { get; private set; }
+        public long DeadlineTimestamp => Deadline.ExpiresAtTimestamp;
 
         /// <summary>The encoded request, kept until the call completes so that a retry can resend it (poller thread).</summary>
         public RpcRequest? Request { get; set; }
@@ -410,7 +381,6 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         public void Restart()
         {
             Deadline = new CallDeadline(Deadline.Timeout);
-            DeadlineTimestamp = TimestampOf(Deadline);
         }
 
         public void ReleaseRequest()
@@ -418,9 +388,6 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             Request?.Return();
             Request = null;
         }
-
-        private static long TimestampOf(in CallDeadline deadline) =>
-            deadline.IsInfinite ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(deadline.Timeout.TotalSeconds * Stopwatch.Frequency);
 
         public abstract bool IsCompleted { get; }
 

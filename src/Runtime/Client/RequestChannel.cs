@@ -24,7 +24,6 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(20);
 
     private readonly RpcClientOptions _options;
-    private readonly string _endpoint;
     private readonly string[] _endpoints;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private RequestSocket? _socket;
@@ -34,7 +33,6 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     public RequestChannel(RpcClientOptions options)
     {
         _options = options;
-        _endpoint = options.Endpoint;
         _endpoints = options.Endpoints;
 
         // Connect now so that a malformed endpoint fails in the constructor, not on the first call. An inproc endpoint
@@ -99,14 +97,14 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 }
                 catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
                 {
-                    if (cancellationToken.WaitHandle.WaitOne(Backoff(attempt)))
+                    if (cancellationToken.WaitHandle.WaitOne(CallPolicy.Backoff(_options, attempt)))
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                     }
                 }
                 catch (RpcException ex) when (attempt > 1)
                 {
-                    throw AfterAttempts(ex, attempt);
+                    throw CallPolicy.AfterAttempts(ex, attempt);
                 }
             }
         }
@@ -151,11 +149,11 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 }
                 catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
                 {
-                    await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(CallPolicy.Backoff(_options, attempt), cancellationToken).ConfigureAwait(false);
                 }
                 catch (RpcException ex) when (attempt > 1)
                 {
-                    throw AfterAttempts(ex, attempt);
+                    throw CallPolicy.AfterAttempts(ex, attempt);
                 }
             }
         }
@@ -167,10 +165,6 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
     private bool ShouldRetry(RpcMethod method, RpcException error, int attempt) =>
         !_disposed && CallPolicy.MayRetry(_options, method, error.Status, attempt);
-
-    private TimeSpan Backoff(int attempt) => CallPolicy.Backoff(_options, attempt);
-
-    private static RpcException AfterAttempts(RpcException last, int attempts) => CallPolicy.AfterAttempts(last, attempts);
 
     private void CheckSize(RpcRequest request)
     {
@@ -193,16 +187,16 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         {
             throw new RpcException(
                 RpcStatus.Unavailable,
-                $"{method}: nothing is bound at {_endpoint}. An inproc server must be started (bound) in this process before its clients call it.");
+                $"{method}: nothing is bound at {_options.Endpoint}. An inproc server must be started (bound) in this process before its clients call it.");
         }
 
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds);
         if (!Frames.TrySend(socket, header, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1))))
         {
-            ResetSocket();
+            CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
             throw new RpcException(
                 RpcStatus.Unavailable,
-                $"{method}: the request could not be queued for {_endpoint}. Check that the endpoint is right and the server is running.");
+                $"{method}: the request could not be queued for {_options.Endpoint}. Check that the endpoint is right and the server is running.");
         }
 
         var replyMsg = default(Msg);
@@ -213,7 +207,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    ResetSocket();
+                    CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
                     throw new OperationCanceledException(
                         $"{method} was cancelled while waiting for its reply; the call may still run on the server.",
                         cancellationToken);
@@ -221,15 +215,13 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
                 if (_disposed)
                 {
-                    ResetSocket();
-                    throw new RpcException(
-                        RpcStatus.Cancelled,
-                        $"{method}: the RpcClient was disposed while the call waited for its reply; the call may still run on the server.");
+                    CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
+                    throw CallPolicy.DisposedWhileWaiting(method);
                 }
 
                 if (deadline.IsExpired)
                 {
-                    ResetSocket();
+                    CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
                     throw TimedOut(method, deadline, queued: false);
                 }
             }
@@ -249,7 +241,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             if (reply.RequestId != requestId)
             {
                 // REQ/REP matches replies to requests, so this is a server bug; never hand a caller someone else's answer.
-                ResetSocket();
+                CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
                 throw new RpcException(
                     RpcStatus.Internal,
                     $"{method}: the reply is for request {reply.RequestId}, not {requestId}. The server echoed the wrong request id.");
@@ -266,7 +258,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private RpcException NotTypedZmq(RpcMethod method, string what) =>
         new(
             RpcStatus.Internal,
-            $"{method}: {_endpoint} sent {what}. The endpoint is probably not a TypedZmq server, or speaks another protocol version.");
+            $"{method}: {_options.Endpoint} sent {what}. The endpoint is probably not a TypedZmq server, or speaks another protocol version.");
 
     private RpcException TimedOut(RpcMethod method, in CallDeadline deadline, bool queued) =>
         queued
@@ -274,13 +266,13 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 RpcStatus.DeadlineExceeded,
                 $"{method} did not start within {CallDeadline.Describe(deadline.Timeout)}: other calls on this RpcClient held its socket. " +
                 "Raise the timeout, use more clients, or use the multiplexed channel for concurrent callers.")
-            : CallPolicy.NoReply(method, _endpoint, deadline.Timeout);
+            : CallPolicy.NoReply(method, _options.Endpoint, deadline.Timeout);
 
     private void ThrowIfDisposed(RpcMethod method)
     {
         if (_disposed)
         {
-            throw new ObjectDisposedException(nameof(RpcClient), $"{method} was called on a disposed RpcClient.");
+            throw CallPolicy.CalledAfterDispose(method);
         }
     }
 
@@ -296,35 +288,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         }
     }
 
-    private RequestSocket CreateSocket()
-    {
-        var socket = new RequestSocket();
-        try
-        {
-            // Never keep unsent requests around after close: a stuck socket must die at once, and Dispose must not wait.
-            socket.Options.Linger = TimeSpan.Zero;
-            socket.Options.MaxMsgSize = _options.MaxMessageSize;
-            if (_endpoints.Length > 1)
-            {
-                // With several servers, send only to those actually connected, so a server that is down takes no calls.
-                socket.Options.DelayAttachOnConnect = true;
-            }
-
-            foreach (string endpoint in _endpoints)
-            {
-                socket.Connect(endpoint);
-            }
-
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    private void ResetSocket() => CloseSocket();
+    private RequestSocket CreateSocket() => ClientSockets.Connect(new RequestSocket(), _options, _endpoints);
 
     private void CloseSocket()
     {

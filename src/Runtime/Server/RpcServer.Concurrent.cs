@@ -38,35 +38,34 @@ public sealed partial class RpcServer
 
     private bool ReceiveOne()
     {
-        // headerMsg: the message frame, header and payload (after the routing envelope on a ROUTER).
-        var headerMsg = default(Msg);
-        headerMsg.InitEmpty();
+        // After the routing envelope: the message frame, header and payload.
+        var frame = default(Msg);
+        frame.InitEmpty();
         try
         {
-            if (!_socket!.TryReceive(ref headerMsg, TimeSpan.Zero))
+            if (!_socket!.TryReceive(ref frame, TimeSpan.Zero))
             {
                 return false;
             }
 
-            byte[][]? envelope = null;
-            if (Options.Kind == RpcServerKind.Concurrent && !ReadEnvelope(ref headerMsg, out envelope))
+            if (!ReadEnvelope(ref frame, out byte[][]? envelope))
             {
                 return true; // not even a routable message: nothing to answer
             }
 
-            int frames = 1 + (headerMsg.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
-            if (envelope is not null && (_draining || Volatile.Read(ref _inFlight) >= Options.MaxConcurrentCalls))
+            int frames = 1 + (frame.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
+            if (_draining || Volatile.Read(ref _inFlight) >= Options.MaxConcurrentCalls)
             {
-                QueueOrRefuse(envelope, headerMsg.SliceAsMemory(), frames);
+                QueueOrRefuse(envelope, frame.SliceAsMemory(), frames);
                 return true;
             }
 
-            Serve(envelope, headerMsg.SliceAsMemory(), frames);
+            Serve(envelope, frame.SliceAsMemory(), frames);
             return true;
         }
         finally
         {
-            headerMsg.Close();
+            frame.Close();
         }
     }
 
@@ -74,7 +73,7 @@ public sealed partial class RpcServer
     /// ROUTER: reads the routing frames up to and including the empty delimiter a REQ or DEALER peer puts before the
     /// body, leaving the first body frame in <paramref name="msg"/>.
     /// </summary>
-    private bool ReadEnvelope(ref Msg msg, out byte[][]? envelope)
+    private bool ReadEnvelope(ref Msg msg, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[][]? envelope)
     {
         const int MaxRoutingFrames = 16;
         envelope = null;
@@ -183,7 +182,7 @@ public sealed partial class RpcServer
         RpcHeader.TryParse(message.Span, out RpcHeader parsed, out _);
         SendError(envelope, parsed.RequestId, parsed.ServiceId, parsed.MethodId, RpcStatus.Unavailable, null,
             _draining
-                ? "the server is stopping and takes no new calls; retry on another server or later."
+                ? StoppingMessage
                 : $"the server is at its limit ({Options.MaxConcurrentCalls} calls running, {_queued.Count} waiting); the call was not run. Retry later.",
             null);
     }
@@ -237,17 +236,8 @@ public sealed partial class RpcServer
                 continue; // a wake-up from Stop: the queue is pumped below
             }
 
-            if (call.Failure is { } failure)
-            {
-                SendFailure(call, failure);
-            }
-            else
-            {
-                SendReply(call);
-            }
-
+            Finish(call, call.Failure);
             Interlocked.Decrement(ref _inFlight);
-            Recycle(call);
         }
 
         PumpQueue();

@@ -78,8 +78,7 @@ public sealed partial class RpcServer
 
         if (_draining)
         {
-            SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.Unavailable, null,
-                "the server is stopping and takes no new calls; retry on another server or later.", null);
+            SendError(envelope, header.RequestId, header.ServiceId, header.MethodId, RpcStatus.Unavailable, null, StoppingMessage, null);
             return false;
         }
 
@@ -100,53 +99,53 @@ public sealed partial class RpcServer
         catch (Exception ex)
         {
             call.ReleaseArguments();
-            SendFailure(call, ex);
-            Recycle(call);
+            Finish(call, ex);
             return false;
         }
 
         // Arguments are decoded before the implementation runs, so the request frame can be closed now.
         call.ReleaseArguments();
-        if (pending.IsCompleted)
+        if (!pending.IsCompleted && _replyThread is null)
         {
-            try
+            // A ROUTER goes on serving others meanwhile; the completion comes back through the queue and ends the count.
+            _ = CompleteLaterAsync(pending, call, _completions!);
+            return true;
+        }
+
+        // Completed already, or a REP socket, which takes no new request until this one is answered: its thread waits.
+        Exception? failure = null;
+        try
+        {
+            if (pending.IsCompleted)
             {
                 pending.GetAwaiter().GetResult();
-                SendReply(call);
             }
-            catch (Exception ex)
-            {
-                SendFailure(call, ex);
-            }
-
-            Recycle(call);
-            return false;
-        }
-
-        if (_replyThread is not null)
-        {
-            // A REP socket takes no new request until this one is answered, so its thread simply waits for the answer.
-            try
+            else
             {
                 pending.AsTask().GetAwaiter().GetResult();
-                SendReply(call);
             }
-            catch (Exception ex)
-            {
-                SendFailure(call, ex);
-            }
-
-            Recycle(call);
-            return false;
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
         }
 
-        // A ROUTER goes on serving others meanwhile; the completion comes back through the queue and ends the count.
-        _ = CompleteLaterAsync(pending, call, _completions!);
-        return true;
+        Finish(call, failure);
+        return false;
     }
 
-    private void Recycle(RpcServerCall call)
+    /// <summary>Answers a call with its result, or with <paramref name="failure"/>, and returns it to the pool.</summary>
+    private void Finish(RpcServerCall call, Exception? failure)
     {
+        if (failure is null)
+        {
+            SendReply(call);
+        }
+        else
+        {
+            SendFailure(call, failure);
+        }
+
         call.Envelope = null;
         if (_callPool.Count < 256)
         {

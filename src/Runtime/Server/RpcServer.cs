@@ -40,6 +40,8 @@ namespace TypedZmq;
 /// </example>
 public sealed partial class RpcServer : IDisposable
 {
+    private const string StoppingMessage = "the server is stopping and takes no new calls; retry on another server or later.";
+
     private static readonly TimeSpan CancelledReplyGrace = TimeSpan.FromSeconds(1);
 
     // How often the reply server's thread looks up from its socket to see whether it should stop.
@@ -232,22 +234,14 @@ public sealed partial class RpcServer : IDisposable
             _draining = true;
             Interlocked.MemoryBarrier(); // pairs with the increment in Serve: see the comment there
             WakePoller();
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            while (Volatile.Read(ref _inFlight) > 0 && watch.Elapsed < Options.StopTimeout)
-            {
-                Thread.Sleep(5);
-            }
+            WaitForCallsInFlight(Options.StopTimeout);
         }
 
         _stopping.Cancel();
         if (wasRunning)
         {
             // Implementations that honour the token finish now; give their "cancelled" replies a moment to leave.
-            var grace = System.Diagnostics.Stopwatch.StartNew();
-            while (Volatile.Read(ref _inFlight) > 0 && grace.Elapsed < CancelledReplyGrace)
-            {
-                Thread.Sleep(5);
-            }
+            WaitForCallsInFlight(CancelledReplyGrace);
 
             if (_replyThread is not null)
             {
@@ -276,6 +270,15 @@ public sealed partial class RpcServer : IDisposable
     {
         Stop();
         _stopping.Dispose();
+    }
+
+    private void WaitForCallsInFlight(TimeSpan atMost)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref _inFlight) > 0 && watch.Elapsed < atMost)
+        {
+            Thread.Sleep(5);
+        }
     }
 
     private static string Bind(NetMQSocket socket, string endpoint)

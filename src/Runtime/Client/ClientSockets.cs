@@ -1,0 +1,37 @@
+using System;
+using NetMQ;
+
+namespace TypedZmq.Client;
+
+/// <summary>How both client channels set up their socket: the same options, the same endpoints.</summary>
+internal static class ClientSockets
+{
+    /// <summary>Configures <paramref name="socket"/> for a client and connects it to every endpoint; disposes it on failure.</summary>
+    public static TSocket Connect<TSocket>(TSocket socket, RpcClientOptions options, string[] endpoints)
+        where TSocket : NetMQSocket
+    {
+        try
+        {
+            // Never keep unsent requests around after close: a stuck socket must die at once, and Dispose must not wait.
+            socket.Options.Linger = TimeSpan.Zero;
+            socket.Options.MaxMsgSize = options.MaxMessageSize;
+            if (endpoints.Length > 1)
+            {
+                // With several servers, send only to those actually connected, so a server that is down takes no calls.
+                socket.Options.DelayAttachOnConnect = true;
+            }
+
+            foreach (string endpoint in endpoints)
+            {
+                socket.Connect(endpoint);
+            }
+
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
