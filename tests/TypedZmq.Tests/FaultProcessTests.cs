@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using TypedZmq.FaultServer;
 
+using TypedZmq.Tests.Infrastructure;
+
 namespace TypedZmq.Tests;
 
 /// <summary>
@@ -16,7 +18,7 @@ public sealed class FaultProcessTests
     [InlineData(RpcChannelKind.Multiplexed, "concurrent")]
     public async Task A_server_killed_mid_call_fails_the_call_in_time_and_a_new_server_takes_over(RpcChannelKind channel, string serverKind)
     {
-        string endpoint = "tcp://127.0.0.1:" + FreeTcpPort();
+        string endpoint = "tcp://127.0.0.1:" + Eventually.FreeTcpPort();
         using Process first = await StartServerAsync(endpoint, serverKind);
         using var client = new RpcClient(new RpcClientOptions
         {
@@ -73,7 +75,7 @@ public sealed class FaultProcessTests
         {
             using var client = new RpcClient(new RpcClientOptions
             {
-                Endpoint = "tcp://127.0.0.1:" + FreeTcpPort(),
+                Endpoint = "tcp://127.0.0.1:" + Eventually.FreeTcpPort(),
                 Channel = channel,
                 Timeout = TimeSpan.FromMilliseconds(300),
                 MaxAttempts = 2,
@@ -101,12 +103,5 @@ public sealed class FaultProcessTests
             .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.True(ready?.StartsWith("READY", StringComparison.Ordinal), $"the fault server said: {ready}");
         return process;
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

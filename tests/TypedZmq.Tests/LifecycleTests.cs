@@ -14,7 +14,7 @@ public sealed class LifecycleTests
         RpcClient client = server.Client();
         IShapes shapes = client.CreateProxy<IShapes>();
         Task<string> call = Task.Run(() => shapes.Slow(3000), TestContext.Current.CancellationToken);
-        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+        await Eventually.WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
 
         var watch = Stopwatch.StartNew();
         client.Dispose();
@@ -45,7 +45,7 @@ public sealed class LifecycleTests
         using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "x", Kind = kind, StopTimeout = TimeSpan.FromSeconds(10) });
         IShapes shapes = server.Proxy(channel: RpcChannelKind.Multiplexed);
         Task<string> call = shapes.SlowAsync(300, CancellationToken.None);
-        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+        await Eventually.WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
 
         server.Server.Stop();
 
@@ -60,7 +60,7 @@ public sealed class LifecycleTests
         using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "x", Kind = kind, StopTimeout = TimeSpan.FromMilliseconds(200) });
         IShapes shapes = server.Proxy(timeout: TimeSpan.FromSeconds(10), channel: RpcChannelKind.Multiplexed);
         Task<string> call = shapes.SlowAsync(30_000, CancellationToken.None);
-        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+        await Eventually.WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
 
         var watch = Stopwatch.StartNew();
         server.Server.Stop();
@@ -78,10 +78,10 @@ public sealed class LifecycleTests
         using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "x", Kind = RpcServerKind.Concurrent, StopTimeout = TimeSpan.FromSeconds(10) });
         IShapes shapes = server.Proxy(channel: RpcChannelKind.Multiplexed);
         Task<string> running = shapes.SlowAsync(1000, CancellationToken.None);
-        await WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
+        await Eventually.WaitUntil(() => server.Implementation.SlowStarted == 1, TimeSpan.FromSeconds(5));
 
         Task stopping = Task.Run(server.Server.Stop, TestContext.Current.CancellationToken);
-        await WaitUntil(() => IsRefusing(shapes), TimeSpan.FromSeconds(5));
+        await Eventually.WaitUntil(() => IsRefusing(shapes), TimeSpan.FromSeconds(5));
 
         Assert.Equal("slow", await running.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
         await stopping.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -162,15 +162,5 @@ public sealed class LifecycleTests
         server.AddService<IShapes>(new Shapes());
         server.Start();
         Assert.Equal(2, shapes.Add(1, 1));
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < timeout, "condition not met in time");
-            await Task.Delay(10);
-        }
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using TypedZmq.FaultServer;
 
+using TypedZmq.Tests.Infrastructure;
+
 namespace TypedZmq.Tests;
 
 /// <summary>
@@ -48,7 +50,7 @@ public sealed class ReliabilityTests
         Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
         Assert.Contains("Tried 3 times", error.Message);
         Assert.True(watch.Elapsed < (3 * TimeSpan.FromMilliseconds(150)) + TimeSpan.FromMilliseconds(60) + Slack, $"took {watch.Elapsed}");
-        await WaitUntil(() => counter.Gets == 3);
+        await Eventually.WaitUntil(() => counter.Gets == 3);
     }
 
     [Theory]
@@ -65,8 +67,8 @@ public sealed class ReliabilityTests
 
         Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
         Assert.Contains("may still have run", error.Message);
-        await WaitUntil(() => counter.Increments == 1);
-        await WaitUntilAsync(async () => await proxy.GetAsync(0) == 1); // it did run, to completion, exactly once
+        await Eventually.WaitUntil(() => counter.Increments == 1);
+        await Eventually.WaitUntilAsync(async () => await proxy.GetAsync(0) == 1); // it did run, to completion, exactly once
         Assert.Equal(1, counter.Increments);
     }
 
@@ -226,26 +228,6 @@ public sealed class ReliabilityTests
         {
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "both servers were not reached in time");
             proxy.Name();
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "condition not met in time");
-            await Task.Delay(20);
-        }
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "condition not met in time");
-            await Task.Delay(20);
         }
     }
 }

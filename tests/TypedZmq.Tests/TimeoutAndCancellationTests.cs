@@ -84,7 +84,7 @@ public sealed class TimeoutAndCancellationTests : TransportTheories
     {
         using var client = new RpcClient(new RpcClientOptions
         {
-            Endpoint = "tcp://127.0.0.1:" + FreeTcpPort(),
+            Endpoint = "tcp://127.0.0.1:" + Eventually.FreeTcpPort(),
             Timeout = TimeSpan.FromMilliseconds(200),
         });
         IShapes shapes = client.CreateProxy<IShapes>();
@@ -100,12 +100,5 @@ public sealed class TimeoutAndCancellationTests : TransportTheories
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new RpcClientOptions { Endpoint = "inproc://x", Timeout = TimeSpan.Zero });
         Assert.Throws<ArgumentOutOfRangeException>(() => RpcCall.WithTimeout(TimeSpan.FromSeconds(-1)));
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -8,6 +8,8 @@ public sealed class Shapes : IShapes
     private int _pings;
     private int _adds;
     private int _slowStarted;
+    private int _slowRunning;
+    private int _maxSlowRunning;
 
     public ConcurrentQueue<string> Remembered { get; } = new();
 
@@ -19,6 +21,9 @@ public sealed class Shapes : IShapes
 
     /// <summary>How many Slow/SlowAsync calls have started running: lets tests wait until a call is really in flight.</summary>
     public int SlowStarted => Volatile.Read(ref _slowStarted);
+
+    /// <summary>The most SlowAsync calls that were running at the same moment: proof of concurrency without timing.</summary>
+    public int MaxSlowRunning => Volatile.Read(ref _maxSlowRunning);
 
     public void Ping() => Interlocked.Increment(ref _pings);
 
@@ -91,7 +96,20 @@ public sealed class Shapes : IShapes
     public async Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _slowStarted);
-        await Task.Delay(milliseconds, cancellationToken);
-        return "slow";
+        int running = Interlocked.Increment(ref _slowRunning);
+        int max;
+        while (running > (max = Volatile.Read(ref _maxSlowRunning)) && Interlocked.CompareExchange(ref _maxSlowRunning, running, max) != max)
+        {
+        }
+
+        try
+        {
+            await Task.Delay(milliseconds, cancellationToken);
+            return "slow";
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _slowRunning);
+        }
     }
 }
