@@ -25,6 +25,36 @@ public sealed class LifecycleTests
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"the call took {watch.Elapsed} to notice the dispose");
     }
 
+    [Theory]
+    [InlineData(RpcChannelKind.Request)]
+    [InlineData(RpcChannelKind.Multiplexed)]
+    public async Task Disposing_the_client_ends_every_call_started_before_it_with_Cancelled(RpcChannelKind channel)
+    {
+        using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions
+        {
+            Endpoint = "x",
+            Kind = RpcServerKind.Concurrent,
+            StopTimeout = TimeSpan.FromMilliseconds(100),
+        });
+        RpcClient client = server.Client(channel: channel);
+        IShapes shapes = client.CreateProxy<IShapes>();
+
+        // One call holds the request channel's socket; the others wait their turn (or are in flight, multiplexed).
+        Task<string>[] calls = Enumerable.Range(0, 50).Select(_ => shapes.SlowAsync(10_000, CancellationToken.None)).ToArray();
+        await Eventually.WaitUntil(() => server.Implementation.SlowStarted >= 1, TimeSpan.FromSeconds(5));
+        client.Dispose();
+
+        foreach (Task<string> call in calls)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+            Assert.Equal(RpcStatus.Cancelled, error.Status);
+        }
+
+        // A call started after Dispose is a use of a disposed object.
+        Assert.Throws<ObjectDisposedException>(shapes.Ping);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => shapes.SlowAsync(1, CancellationToken.None));
+    }
+
     [Fact]
     public void Calling_after_dispose_throws_ObjectDisposedException()
     {
@@ -70,6 +100,41 @@ public sealed class LifecycleTests
         var error = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken));
         Assert.Equal(RpcStatus.Cancelled, error.Status);
         Assert.Contains("stopping", error.Message);
+    }
+
+    [Fact]
+    public async Task Calls_that_end_after_a_concurrent_server_stopped_do_not_block_the_thread_pool()
+    {
+        const int Calls = 200;
+        using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions
+        {
+            Endpoint = "x",
+            Kind = RpcServerKind.Concurrent,
+            StopTimeout = TimeSpan.FromMilliseconds(100),
+        });
+        IShapes shapes = server.Proxy(timeout: TimeSpan.FromSeconds(30), channel: RpcChannelKind.Multiplexed);
+        Task<string>[] calls = Enumerable.Range(0, Calls).Select(_ => shapes.StubbornAsync(1500)).ToArray();
+        await Eventually.WaitUntil(() => server.Implementation.StubbornStarted == Calls, TimeSpan.FromSeconds(10));
+
+        server.Server.Dispose();
+
+        // The implementations ignore the server's token and return after it stopped: their results have nowhere to
+        // go and must be dropped without holding a thread.
+        await Eventually.WaitUntil(() => server.Implementation.StubbornFinished == Calls, TimeSpan.FromSeconds(20));
+        for (int probe = 0; probe < 3; probe++)
+        {
+            Assert.True(PoolRunsWorkWithin(TimeSpan.FromSeconds(1)), $"probe {probe}: the thread pool ran nothing within 1 s");
+        }
+    }
+
+    /// <summary>Asks from a thread outside the pool whether a pool work item starts in time.</summary>
+    private static bool PoolRunsWorkWithin(TimeSpan limit)
+    {
+        bool ran = false;
+        var probe = new Thread(() => ran = Task.Run(static () => 0).Wait(limit)) { IsBackground = true };
+        probe.Start();
+        probe.Join();
+        return ran;
     }
 
     [Fact]

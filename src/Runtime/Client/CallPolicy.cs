@@ -55,5 +55,5 @@ internal static class CallPolicy
     public static RpcException DisposedWhileWaiting(RpcMethod method) =>
         new(
             RpcStatus.Cancelled,
-            $"{method}: the RpcClient was disposed while the call waited for its reply; the call may still run on the server.");
+            $"{method}: the RpcClient was disposed before the call completed. If it was already sent, it may still run on the server.");
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
@@ -8,6 +7,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
+using TypedZmq.Sockets;
 
 namespace TypedZmq.Client;
 
@@ -30,11 +30,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
     private readonly RpcClientOptions _options;
     private readonly DealerSocket _socket;
-    // Callers post commands here and wake the poller only when it is not already due to look (one wake-up per batch),
-    // instead of one inproc message per call as NetMQQueue<T> would send.
-    private readonly ConcurrentQueue<Command> _commands = new();
-    private readonly NetMQQueue<byte> _wake;
-    private int _wakePending;
+    private readonly PollerMailbox<Command> _commands;
     private readonly NetMQTimer _deadlineTimer;
     private readonly NetMQPoller _poller;
 
@@ -48,12 +44,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     {
         _options = options;
         _socket = ClientSockets.Connect(new DealerSocket(), options, options.Endpoints);
-        _wake = new NetMQQueue<byte>();
+        _commands = new PollerMailbox<Command>(OnCommand);
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
         _socket.ReceiveReady += OnReplyReady;
-        _wake.ReceiveReady += OnCommandReady;
         _deadlineTimer.Elapsed += OnDeadlineTimer;
-        _poller = new NetMQPoller { _socket, _wake, _deadlineTimer };
+        _poller = new NetMQPoller { _socket, _deadlineTimer };
+        _commands.AttachTo(_poller);
         _poller.RunAsync("TypedZmq.MultiplexedChannel", isBackgroundThread: true);
     }
 
@@ -65,9 +61,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         _disposed = true;
+        _commands.Close();
         _poller.Stop();
 
-        // The poller thread is gone: this thread owns the table now. Nothing pending may be left hanging.
+        // The poller thread is gone: this thread owns the table now. Every call started before Dispose ends with
+        // Cancelled, whether it was in flight or still waiting in the mailbox; none is left hanging.
         foreach (PendingCall call in _pending.Values)
         {
             call.ReleaseRequest();
@@ -75,15 +73,15 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         _pending.Clear();
-        while (_commands.TryDequeue(out Command command))
+        while (_commands.TryTake(out Command command))
         {
-            command.Call.Fail(CallPolicy.CalledAfterDispose(command.Call.Method));
+            command.Call.Fail(CallPolicy.DisposedWhileWaiting(command.Call.Method));
             command.Request?.Return();
         }
 
         _poller.Dispose();
         _socket.Dispose();
-        _wake.Dispose();
+        _commands.Dispose();
     }
 
     private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
@@ -118,84 +116,52 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             call.RegisterCancellation(cancellationToken);
         }
 
-        Post(new Command(call, request));
-
-        // Dispose may have drained the queue just before this call was added; make sure it does not wait forever.
-        if (_disposed)
+        if (!_commands.TryPost(new Command(call, request)))
         {
-            call.Fail(CallPolicy.CalledAfterDispose(method));
+            // Disposed between the check above and now: the call started before Dispose finished, so it is cancelled.
+            request.Return();
+            call.Fail(CallPolicy.DisposedWhileWaiting(method));
         }
 
         return call.Task;
     }
 
-    private void RequestCancellation(PendingCall call)
-    {
-        if (!_disposed)
-        {
-            try
-            {
-                Post(new Command(call, null));
-            }
-            catch (ObjectDisposedException)
-            {
-                // Disposed meanwhile: Dispose fails every pending call itself.
-            }
-        }
-    }
-
-    private void Post(Command command)
-    {
-        _commands.Enqueue(command);
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
-        {
-            _wake.Enqueue(0);
-        }
-    }
+    // A closed mailbox means Dispose runs: it fails every pending call itself.
+    private void RequestCancellation(PendingCall call) => _commands.TryPost(new Command(call, null));
 
     // Poller thread.
-    private void OnCommandReady(object? sender, NetMQQueueEventArgs<byte> e)
+    private void OnCommand(Command command)
     {
-        while (e.Queue.TryDequeue(out _, TimeSpan.Zero))
+        PendingCall call = command.Call;
+        if (command.Request is not { } request)
         {
+            // A cancellation: forget the call. It may not even be sent yet (then its send is skipped below).
+            if (_pending.Remove(call.RequestId))
+            {
+                call.ReleaseRequest();
+            }
+
+            call.Cancel();
+            return;
         }
 
-        // Re-arm before draining (a full fence): a command posted from now on sends a new wake-up, and one posted
-        // before is drained below.
-        Interlocked.Exchange(ref _wakePending, 0);
-        while (_commands.TryDequeue(out Command command))
+        if (call.IsCompleted)
         {
-            PendingCall call = command.Call;
-            if (command.Request is not { } request)
-            {
-                // A cancellation: forget the call. It may not even be sent yet (then its send is skipped below).
-                if (_pending.Remove(call.RequestId))
-                {
-                    call.ReleaseRequest();
-                }
+            request.Return(); // cancelled before it was sent: do not send it at all
+            return;
+        }
 
-                call.Cancel();
-                continue;
-            }
+        // The request stays with the call until it completes, so a retry can send the same bytes and request id.
+        call.Request = request;
+        _pending.Add(call.RequestId, call);
+        if (!TrySend(call))
+        {
+            AttemptFailed(call, Stopwatch.GetTimestamp(), SendQueueFull(call));
+        }
 
-            if (call.IsCompleted)
-            {
-                request.Return(); // cancelled before it was sent: do not send it at all
-                continue;
-            }
-
-            // The request stays with the call until it completes, so a retry can send the same bytes and request id.
-            call.Request = request;
-            _pending.Add(call.RequestId, call);
-            if (!TrySend(call))
-            {
-                AttemptFailed(call, Stopwatch.GetTimestamp(), SendQueueFull(call));
-            }
-
-            if (!_deadlineTimer.Enable && (!call.Deadline.IsInfinite || call.ResendAt != 0))
-            {
-                _deadlineTimer.Enable = true;
-            }
+        if (!_deadlineTimer.Enable && (!call.Deadline.IsInfinite || call.ResendAt != 0))
+        {
+            _deadlineTimer.Enable = true;
         }
     }
 

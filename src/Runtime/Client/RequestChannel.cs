@@ -177,7 +177,12 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private TResult ExchangeLocked<TResult>(RpcRequest request, ulong requestId, in CallDeadline deadline, CancellationToken cancellationToken)
     {
         RpcMethod method = request.Method;
-        ThrowIfDisposed(method);
+        if (_disposed)
+        {
+            // This call started before Dispose and waited its turn: it is cancelled, like the call that held the socket.
+            throw CallPolicy.DisposedWhileWaiting(method);
+        }
+
         RequestSocket socket;
         try
         {

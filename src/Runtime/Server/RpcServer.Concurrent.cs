@@ -5,23 +5,14 @@ using System.Threading.Tasks;
 using NetMQ;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
+using TypedZmq.Sockets;
 
 namespace TypedZmq;
 
 // The concurrent server: one ROUTER socket on a poller thread, routing envelopes, bounds on running and queued calls.
 public sealed partial class RpcServer
 {
-    private void WakePoller()
-    {
-        try
-        {
-            _completions?.Enqueue(null);
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already closed.
-        }
-    }
+    private void WakePoller() => _completions?.Wake();
 
     // Runs on the poller thread: the only thread that touches the socket.
     private void OnRequestReady(object? sender, NetMQSocketEventArgs e)
@@ -204,7 +195,7 @@ public sealed partial class RpcServer
         }
     }
 
-    private static async Task CompleteLaterAsync(ValueTask pending, RpcServerCall call, NetMQQueue<RpcServerCall?> completions)
+    private static async Task CompleteLaterAsync(ValueTask pending, RpcServerCall call, PollerMailbox<RpcServerCall> completions)
     {
         try
         {
@@ -215,32 +206,16 @@ public sealed partial class RpcServer
             call.Failure = ex;
         }
 
-        try
-        {
-            completions.Enqueue(call);
-        }
-#pragma warning disable CA1031 // Nobody awaits this task: an exception here would only be lost, so say why it is ignored.
-        catch (Exception) when (completions.IsDisposed)
-#pragma warning restore CA1031
-        {
-            // The server stopped while the implementation ran: there is no socket left to answer on.
-        }
+        // False when the server has stopped while the implementation ran: there is no socket left to answer on, and
+        // the result is dropped without waiting for anything.
+        completions.TryPost(call);
     }
 
-    private void OnCompletionReady(object? sender, NetMQQueueEventArgs<RpcServerCall?> e)
+    // Poller thread.
+    private void OnCompletion(RpcServerCall call)
     {
-        while (e.Queue.TryDequeue(out RpcServerCall? call, TimeSpan.Zero))
-        {
-            if (call is null)
-            {
-                continue; // a wake-up from Stop: the queue is pumped below
-            }
-
-            Finish(call, call.Failure);
-            Interlocked.Decrement(ref _inFlight);
-        }
-
-        PumpQueue();
+        Finish(call, call.Failure);
+        Interlocked.Decrement(ref _inFlight);
     }
 
     private readonly record struct QueuedRequest(byte[][] Envelope, byte[] Message, int Frames);

@@ -92,6 +92,11 @@ public sealed partial class RpcServer
         call.Begin(header.RequestId, header.ServiceId, header.MethodId, dispatcher.ServiceName, message.Slice(RpcHeader.Size), _stopping.Token);
 
         ValueTask pending;
+        // The poller thread carries NetMQ's SynchronizationContext. An implementation that awaits without
+        // ConfigureAwait(false) would capture it, run its continuation on the socket's thread, and after Stop post to a
+        // disposed poller (an unhandled exception that ends the process). Implementations run without a context.
+        SynchronizationContext? context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
         try
         {
             pending = dispatcher.DispatchAsync(call);
@@ -101,6 +106,10 @@ public sealed partial class RpcServer
             call.ReleaseArguments();
             Finish(call, ex);
             return false;
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
         }
 
         // Arguments are decoded before the implementation runs, so the request frame can be closed now.

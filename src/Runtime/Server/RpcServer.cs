@@ -6,6 +6,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
+using TypedZmq.Sockets;
 
 namespace TypedZmq;
 
@@ -60,7 +61,7 @@ public sealed partial class RpcServer : IDisposable
     private readonly Queue<QueuedRequest> _queued = new();
     private readonly PayloadBuffer _errorBuffer = new();
     private NetMQSocket? _socket;
-    private NetMQQueue<RpcServerCall?>? _completions;
+    private PollerMailbox<RpcServerCall>? _completions;
     private NetMQPoller? _poller;
     private Thread? _replyThread;
     private volatile bool _stopReplyThread;
@@ -180,10 +181,10 @@ public sealed partial class RpcServer : IDisposable
                 return;
             }
 
-            _completions = new NetMQQueue<RpcServerCall?>(capacity: 16);
-            _poller = new NetMQPoller { _socket, _completions };
+            _completions = new PollerMailbox<RpcServerCall>(OnCompletion, afterBatch: PumpQueue);
+            _poller = new NetMQPoller { _socket };
+            _completions.AttachTo(_poller);
             _socket.ReceiveReady += OnRequestReady;
-            _completions.ReceiveReady += OnCompletionReady;
             _poller.RunAsync("TypedZmq.RpcServer.Concurrent", isBackgroundThread: true);
         }
     }
@@ -256,6 +257,7 @@ public sealed partial class RpcServer : IDisposable
                 }
             }
 
+            _completions?.Close();
             poller?.Stop();
             poller?.Dispose();
             _socket?.Dispose();

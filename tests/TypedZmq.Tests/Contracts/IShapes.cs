@@ -40,6 +40,9 @@ public interface IShapes
     string Slow(int milliseconds);
 
     Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken);
+
+    /// <summary>Waits without looking at any token: an implementation that ignores the server's stop.</summary>
+    Task<string> StubbornAsync(int milliseconds);
 }
 
 /// <summary>A user record serialized by MemoryPack's own generator, from the same assembly as the contract.</summary>

@@ -10,6 +10,8 @@ public sealed class Shapes : IShapes
     private int _slowStarted;
     private int _slowRunning;
     private int _maxSlowRunning;
+    private int _stubbornStarted;
+    private int _stubbornFinished;
 
     public ConcurrentQueue<string> Remembered { get; } = new();
 
@@ -24,6 +26,11 @@ public sealed class Shapes : IShapes
 
     /// <summary>The most SlowAsync calls that were running at the same moment: proof of concurrency without timing.</summary>
     public int MaxSlowRunning => Volatile.Read(ref _maxSlowRunning);
+
+    /// <summary>How many StubbornAsync calls have started, and how many have finished their wait.</summary>
+    public int StubbornStarted => Volatile.Read(ref _stubbornStarted);
+
+    public int StubbornFinished => Volatile.Read(ref _stubbornFinished);
 
     public void Ping() => Interlocked.Increment(ref _pings);
 
@@ -111,5 +118,13 @@ public sealed class Shapes : IShapes
         {
             Interlocked.Decrement(ref _slowRunning);
         }
+    }
+
+    public async Task<string> StubbornAsync(int milliseconds)
+    {
+        Interlocked.Increment(ref _stubbornStarted);
+        await Task.Delay(milliseconds);
+        Interlocked.Increment(ref _stubbornFinished);
+        return "stubborn";
     }
 }
