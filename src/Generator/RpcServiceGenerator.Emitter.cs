@@ -15,6 +15,7 @@ public sealed partial class RpcServiceGenerator
         private const string ServerCall = "global::TypedZmq.Internal.RpcServerCall";
         private const string Registry = "global::TypedZmq.Internal.RpcServiceRegistry";
         private const string ValueTask = "global::System.Threading.Tasks.ValueTask";
+        private const string Schema = "global::TypedZmq.Internal.PayloadSchema";
 
         private static readonly string GeneratedCode =
             $"[global::System.CodeDom.Compiler.GeneratedCode(\"TypedZmq.Generator\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
@@ -58,15 +59,38 @@ public sealed partial class RpcServiceGenerator
             w.WriteLine(GeneratedCode);
             w.WriteLine($"internal sealed class {service.TypeNamePrefix}Proxy : {service.InterfaceType}");
             w.OpenBrace();
+            // Payload schemas first: the method descriptors below refer to them, and static fields start in this order.
+            foreach (SchemaDefinition schema in service.Schemas)
+            {
+                w.WriteLine($"private static readonly {schema.FieldType} {schema.Field} = {schema.Factory};");
+            }
+
             for (int i = 0; i < service.Methods.Count; i++)
             {
                 MethodModel m = service.Methods[i];
-                string idempotent = m.IsIdempotent ? ", isIdempotent: true" : "";
-                w.WriteLine($"private static readonly {Method} s_method{i} = new {Method}({Literal(service.ServiceName)}, {Hex(service.ServiceId)}, {Literal(m.Name)}, {Hex(m.MethodId)}{idempotent});");
+                string arguments = m.ArgumentSchemas.Count == 0
+                    ? $"global::System.Array.Empty<{Schema}>()"
+                    : $"new {Schema}[] {{ {string.Join(", ", m.ArgumentSchemas)} }}";
+                w.WriteLine($"internal static readonly {Method} s_method{i} = new {Method}({Literal(service.ServiceName)}, {Hex(service.ServiceId)}, {Literal(m.Name)}, {Hex(m.MethodId)},");
+                w.WriteLine($"    isIdempotent: {(m.IsIdempotent ? "true" : "false")}, argumentSchemas: {arguments}, resultSchema: {m.ResultSchema ?? "null"});");
             }
 
-            if (service.Methods.Count > 0)
+            if (service.Methods.Count > 0 || service.Schemas.Count > 0)
             {
+                w.WriteLine();
+            }
+
+            if (service.Schemas.Count > 0)
+            {
+                w.WriteLine($"static {service.TypeNamePrefix}Proxy()");
+                w.OpenBrace();
+                w.WriteLine("// Defined after all are created, so that types can refer to each other and to themselves.");
+                foreach (SchemaDefinition schema in service.Schemas)
+                {
+                    w.WriteLine($"{schema.Field}.Define({schema.DefineArguments});");
+                }
+
+                w.CloseBrace();
                 w.WriteLine();
             }
 
@@ -135,10 +159,12 @@ public sealed partial class RpcServiceGenerator
             w.OpenBrace();
             w.WriteLine("switch (call.MethodId)");
             w.OpenBrace();
-            foreach (MethodModel m in service.Methods)
+            for (int methodIndex = 0; methodIndex < service.Methods.Count; methodIndex++)
             {
+                MethodModel m = service.Methods[methodIndex];
                 w.WriteLine($"case {Hex(m.MethodId)}: // {m.Signature}");
                 w.OpenBrace();
+                w.WriteLine($"call.CheckArguments({service.TypeNamePrefix}Proxy.s_method{methodIndex.ToString(CultureInfo.InvariantCulture)});");
                 var arguments = new string[m.Parameters.Count];
                 int index = 0;
                 for (int i = 0; i < m.Parameters.Count; i++)

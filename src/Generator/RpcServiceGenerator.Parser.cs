@@ -51,11 +51,12 @@ public sealed partial class RpcServiceGenerator
             (string serviceName, uint serviceId) = ContractSymbols.ServiceIdentity(service, attribute);
             var methods = new List<MethodModel>();
             var serializable = new SerializableTypeCollector(compilation);
+            var schemas = new PayloadSchemaBuilder(compilation);
             foreach ((ISymbol member, INamedTypeSymbol declaring) in ContractSymbols.ContractMembers(service))
             {
                 if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary } method)
                 {
-                    methods.Add(BuildMethod(method, declaring));
+                    methods.Add(BuildMethod(method, declaring, schemas));
                     foreach (IParameterSymbol parameter in method.Parameters)
                     {
                         serializable.Visit(parameter.Type);
@@ -73,11 +74,16 @@ public sealed partial class RpcServiceGenerator
                 serviceId,
                 service.ToDisplayString(ContractSymbols.IdFormat).Replace('<', '[').Replace('>', ']') + ".TypedZmq.g.cs",
                 new EquatableArray<MethodModel>(methods.ToArray()),
-                new EquatableArray<string>(serializable.Found.ToArray()));
+                new EquatableArray<string>(serializable.Found.ToArray()),
+                schemas.Definitions);
         }
 
-        private static MethodModel BuildMethod(IMethodSymbol method, INamedTypeSymbol declaring)
+        private static MethodModel BuildMethod(IMethodSymbol method, INamedTypeSymbol declaring, PayloadSchemaBuilder schemas)
         {
+            string[] argumentSchemas = method.Parameters
+                .Where(static p => !ContractSymbols.IsCancellationToken(p.Type))
+                .Select(p => schemas.For(p.Type))
+                .ToArray();
             ParameterModel[] parameters = method.Parameters
                 .Select(static p => new ParameterModel(
                     EscapeName(p.Name),
@@ -87,6 +93,7 @@ public sealed partial class RpcServiceGenerator
 
             ReturnKind kind;
             string? resultType = null;
+            string? resultSchema = null;
             if (method.ReturnsVoid)
             {
                 kind = ReturnKind.Void;
@@ -101,11 +108,13 @@ public sealed partial class RpcServiceGenerator
                     _ => ReturnKind.ValueTaskOfT,
                 };
                 resultType = taskResult?.ToDisplayString(ContractSymbols.CodeFormat);
+                resultSchema = taskResult is null ? null : schemas.For(taskResult);
             }
             else
             {
                 kind = ReturnKind.Value;
                 resultType = method.ReturnType.ToDisplayString(ContractSymbols.CodeFormat);
+                resultSchema = schemas.For(method.ReturnType);
             }
 
             return new MethodModel(
@@ -117,7 +126,9 @@ public sealed partial class RpcServiceGenerator
                 ContractSymbols.Signature(method),
                 ContractSymbols.MethodId(method),
                 new EquatableArray<ParameterModel>(parameters),
-                ContractSymbols.IsIdempotent(method));
+                ContractSymbols.IsIdempotent(method),
+                new EquatableArray<string>(argumentSchemas),
+                resultSchema);
         }
 
         /// <summary><c>IGreeter</c> becomes <c>Greeter</c>; nested interfaces get their containing types' names in front.</summary>

@@ -21,6 +21,11 @@ public interface ICounter
     /// <returns>The server's name.</returns>
     [RpcMethod(Idempotent = true)]
     string Name();
+
+    /// <summary>Returns its argument: a string parameter for the hostile-payload tests.</summary>
+    /// <param name="text">Any text.</param>
+    /// <returns>The same text.</returns>
+    string Echo(string text);
 }
 
 /// <summary>The implementation, with counts of what ran.</summary>
@@ -59,6 +64,8 @@ public sealed class Counter(string name = "counter") : ICounter
         Interlocked.Increment(ref _names);
         return name;
     }
+
+    public string Echo(string text) => text;
 
     private Task Delay(int milliseconds, int run) =>
         milliseconds > 0 && (!SlowOnlyFirst || run == 1) ? Task.Delay(milliseconds) : Task.CompletedTask;

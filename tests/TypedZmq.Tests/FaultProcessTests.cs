@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using TypedZmq.FaultServer;
-
 using TypedZmq.Tests.Infrastructure;
 
 namespace TypedZmq.Tests;
@@ -19,7 +18,7 @@ public sealed class FaultProcessTests
     public async Task A_server_killed_mid_call_fails_the_call_in_time_and_a_new_server_takes_over(RpcChannelKind channel, string serverKind)
     {
         string endpoint = "tcp://127.0.0.1:" + Eventually.FreeTcpPort();
-        using Process first = await StartServerAsync(endpoint, serverKind);
+        using ChildProcess first = await StartServerAsync(endpoint, serverKind);
         using var client = new RpcClient(new RpcClientOptions
         {
             Endpoint = endpoint,
@@ -32,14 +31,13 @@ public sealed class FaultProcessTests
 
         Task<int> inFlight = counter.IncrementAsync(delayMilliseconds: 10_000);
         var watch = Stopwatch.StartNew();
-        first.Kill(entireProcessTree: true);
-        await first.WaitForExitAsync(TestContext.Current.CancellationToken);
+        first.Kill();
 
         var error = await Assert.ThrowsAsync<RpcException>(() => inFlight.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
         Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1) + Slack, $"the failure took {watch.Elapsed}");
 
-        using Process second = await StartServerAsync(endpoint, serverKind);
+        using ChildProcess second = await StartServerAsync(endpoint, serverKind);
 
         // ZeroMQ reconnects by itself; an idempotent call with retries rides over the reconnection.
         using var retrying = new RpcClient(new RpcClientOptions
@@ -65,7 +63,7 @@ public sealed class FaultProcessTests
         }
 
         Assert.Equal(1, value);
-        second.StandardInput.Close();
+        second.CloseInput();
     }
 
     [Fact]
@@ -90,18 +88,10 @@ public sealed class FaultProcessTests
         }
     }
 
-    private static async Task<Process> StartServerAsync(string endpoint, string kind)
+    private static async Task<ChildProcess> StartServerAsync(string endpoint, string kind)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "TypedZmq.FaultServer.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, endpoint, kind])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-        };
-        Process process = Process.Start(start)!;
-        string? ready = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken).AsTask()
-            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        Assert.True(ready?.StartsWith("READY", StringComparison.Ordinal), $"the fault server said: {ready}");
-        return process;
+        ChildProcess server = ChildProcess.StartDotnet("TypedZmq.FaultServer", endpoint, kind);
+        await server.WaitForLineAsync("READY", TimeSpan.FromSeconds(30));
+        return server;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HelloWorld.Server;
+using TypedZmq.Tests.Infrastructure;
 
 namespace TypedZmq.Tests;
 
@@ -42,26 +43,9 @@ public sealed class InteropTests
 
     private static async Task<string> RunAsync(string program, string[] arguments)
     {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-
-        Assert.True(process.ExitCode == 0, $"{program} exited with {process.ExitCode}: {await stderr}");
-        return await stdout;
+        using ChildProcess child = await ChildProcess.RunAsync(TimeSpan.FromSeconds(60), program, arguments);
+        Assert.True(child.ExitCode == 0, $"{program} exited with {child.ExitCode}: {child.Errors}");
+        return child.Output;
     }
 
     private static string FindPythonWithZmq()

@@ -10,6 +10,8 @@ namespace TypedZmq.Generator.Model;
 /// <param name="MethodId">The method id.</param>
 /// <param name="Parameters">The parameters in declaration order, including a trailing cancellation token.</param>
 /// <param name="IsIdempotent">Marked <c>[RpcMethod(Idempotent = true)]</c>: the client may retry it.</param>
+/// <param name="ArgumentSchemas">The expression of each sent argument's payload schema, in order.</param>
+/// <param name="ResultSchema">The expression of the result's payload schema; null when the method returns nothing.</param>
 internal sealed record MethodModel(
     string Name,
     string ContainingInterface,
@@ -19,4 +21,6 @@ internal sealed record MethodModel(
     string Signature,
     uint MethodId,
     EquatableArray<ParameterModel> Parameters,
-    bool IsIdempotent);
+    bool IsIdempotent,
+    EquatableArray<string> ArgumentSchemas,
+    string? ResultSchema);

@@ -16,6 +16,7 @@ namespace TypedZmq.Generator.Model;
 /// fully qualified: their static constructors register their formatters, which the registration runs up front so that
 /// MemoryPack needs no reflection to find them (NativeAOT trims that reflection away).
 /// </param>
+/// <param name="Schemas">The object and union payload schemas the methods' schemas refer to by field name.</param>
 internal sealed record ServiceModel(
     string Namespace,
     string InterfaceType,
@@ -24,4 +25,5 @@ internal sealed record ServiceModel(
     uint ServiceId,
     string HintName,
     EquatableArray<MethodModel> Methods,
-    EquatableArray<string> SerializableTypes);
+    EquatableArray<string> SerializableTypes,
+    EquatableArray<SchemaDefinition> Schemas);

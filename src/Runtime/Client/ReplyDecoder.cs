@@ -32,6 +32,12 @@ internal static class ReplyDecoder
             return default!;
         }
 
+        if (method.ResultNeedsWalk && PayloadCheck.Check(payload, method.ResultSchemas, "result") is { } malformed)
+        {
+            // A reply MemoryPack must not read: from a server built from another contract, or a hostile one.
+            throw Mismatch(method, "the reply is not a valid " + typeof(TResult) + ": " + malformed, null);
+        }
+
         TResult? result;
         int offset = 0;
         try

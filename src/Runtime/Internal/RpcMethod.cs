@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using TypedZmq.Protocol;
 
 namespace TypedZmq.Internal;
 
@@ -26,12 +27,45 @@ public sealed class RpcMethod
     /// <param name="methodId">The method id (FNV-1a of the method signature unless explicit).</param>
     /// <param name="isIdempotent">Whether the method may run more than once for one call (<c>[RpcMethod(Idempotent = true)]</c>).</param>
     public RpcMethod(string serviceName, uint serviceId, string methodName, uint methodId, bool isIdempotent)
+        : this(serviceName, serviceId, methodName, methodId, isIdempotent, argumentSchemas: null, resultSchema: null)
+    {
+    }
+
+    /// <summary>Creates a method descriptor with the wire layout of its arguments and result.</summary>
+    /// <param name="serviceName">The service's wire name.</param>
+    /// <param name="serviceId">The service id (FNV-1a of the service name unless explicit).</param>
+    /// <param name="methodName">The method's name as declared.</param>
+    /// <param name="methodId">The method id (FNV-1a of the method signature unless explicit).</param>
+    /// <param name="isIdempotent">Whether the method may run more than once for one call (<c>[RpcMethod(Idempotent = true)]</c>).</param>
+    /// <param name="argumentSchemas">The schema of each argument sent, in order (a trailing cancellation token is not sent).</param>
+    /// <param name="resultSchema">The schema of the result; <see langword="null"/> when the method returns nothing.</param>
+    public RpcMethod(
+        string serviceName,
+        uint serviceId,
+        string methodName,
+        uint methodId,
+        bool isIdempotent,
+        PayloadSchema[]? argumentSchemas,
+        PayloadSchema? resultSchema)
     {
         ServiceName = serviceName;
         ServiceId = serviceId;
         MethodName = methodName;
         MethodId = methodId;
         IsIdempotent = isIdempotent;
+        if (argumentSchemas is not null)
+        {
+            ArgumentSchemas = (PayloadSchema[])argumentSchemas.Clone();
+            ArgumentsNeedWalk = PayloadCheck.NeedsWalk(ArgumentSchemas);
+            ResultSchemas = resultSchema is null ? [] : [resultSchema];
+            ResultNeedsWalk = PayloadCheck.NeedsWalk(ResultSchemas);
+        }
+        else
+        {
+            // Generated before schemas existed: payloads get the conservative check.
+            ArgumentsNeedWalk = true;
+            ResultNeedsWalk = true;
+        }
     }
 
     /// <summary>The service's wire name.</summary>
@@ -48,6 +82,16 @@ public sealed class RpcMethod
 
     /// <summary>Whether the method may run more than once for one call, so that the client may retry it.</summary>
     public bool IsIdempotent { get; }
+
+    /// <summary>The schemas of the arguments, or null for code generated before schemas existed.</summary>
+    internal PayloadSchema[]? ArgumentSchemas { get; }
+
+    /// <summary>The schema of the result as a one-element list (empty when there is none), or null when unknown.</summary>
+    internal PayloadSchema[]? ResultSchemas { get; }
+
+    internal bool ArgumentsNeedWalk { get; }
+
+    internal bool ResultNeedsWalk { get; }
 
     /// <summary>Returns <c>Service.Method</c>, the form used in error messages.</summary>
     public override string ToString() => ServiceName + "." + MethodName;

@@ -18,6 +18,7 @@ public sealed class RpcServerCall
     private int _offset;
     private int _argumentIndex;
     private string _serviceName = "";
+    private bool _argumentsChecked;
 
     internal RpcServerCall()
     {
@@ -41,12 +42,41 @@ public sealed class RpcServerCall
     /// <summary>The routing frames to send the reply back through (a concurrent server's ROUTER); null on a REP socket.</summary>
     internal byte[][]? Envelope { get; set; }
 
+    /// <summary>
+    /// Checks the whole request payload against the method's argument schemas before any argument is read, so that
+    /// MemoryPack never reads a hostile length prefix. Generated dispatchers call it first in every method.
+    /// </summary>
+    /// <param name="method">The method being called, with its argument schemas.</param>
+    /// <exception cref="RpcException">With <see cref="RpcStatus.BadRequest"/> when the payload does not fit the schemas.</exception>
+    public void CheckArguments(RpcMethod method)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        _argumentsChecked = true;
+        if (method.ArgumentsNeedWalk && PayloadCheck.Check(_arguments.Span, method.ArgumentSchemas, "argument") is { } malformed)
+        {
+            throw new RpcException(
+                RpcStatus.BadRequest,
+                $"the request to {method} was refused before decoding: {malformed}. " +
+                "Client and server were probably built from different versions of the contract, or the peer is not a TypedZmq client.");
+        }
+    }
+
     /// <summary>Reads the next argument.</summary>
     /// <typeparam name="T">The parameter's declared type.</typeparam>
     /// <returns>The decoded argument.</returns>
     /// <exception cref="RpcException">With <see cref="RpcStatus.BadRequest"/> when the payload does not hold such a value.</exception>
     public T Read<T>()
     {
+        if (!_argumentsChecked)
+        {
+            // A dispatcher generated before CheckArguments existed: check what can be checked without schemas.
+            _argumentsChecked = true;
+            if (PayloadCheck.Check(_arguments.Span, schemas: null, "argument") is { } malformed)
+            {
+                throw new RpcException(RpcStatus.BadRequest, $"method 0x{MethodId:x8} on {_serviceName}: {malformed}.");
+            }
+        }
+
         _argumentIndex++;
         try
         {
@@ -152,6 +182,7 @@ public sealed class RpcServerCall
         _arguments = arguments;
         _offset = 0;
         _argumentIndex = 0;
+        _argumentsChecked = false;
         _result.Reset();
         Failure = null;
         CancellationToken = cancellationToken;

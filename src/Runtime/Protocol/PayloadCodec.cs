@@ -44,6 +44,14 @@ internal static class PayloadCodec
 
     public static bool TryReadError(ReadOnlySpan<byte> payload, out string? exceptionType, out string? message, out string? detail)
     {
+        if (!PayloadCheck.IsReadableErrorBody(payload))
+        {
+            exceptionType = null;
+            message = null;
+            detail = null;
+            return false;
+        }
+
         try
         {
             using var state = MemoryPackReaderOptionalStatePool.Rent(MemoryPackSerializerOptions.Default);

@@ -10,8 +10,10 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class BillingProxy : global::Shapes.IBilling
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("billing", 0x0000B111u, "Total", 0x00000001u);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("billing", 0x0000B111u, "Total", 0x91DA537Fu);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("billing", 0x0000B111u, "Total", 0x00000001u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<decimal>());
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("billing", 0x0000B111u, "Total", 0x91DA537Fu,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<decimal>());
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -60,12 +62,14 @@ namespace Shapes
             {
                 case 0x00000001u: // Total(System.String)
                 {
+                    call.CheckArguments(BillingProxy.s_method0);
                     var arg0 = call.Read<string>();
                     call.EndArguments();
                     return call.Complete<decimal>(_service.Total(arg0));
                 }
                 case 0x91DA537Fu: // Total(System.String,System.Int32)
                 {
+                    call.CheckArguments(BillingProxy.s_method1);
                     var arg0 = call.Read<string>();
                     var arg1 = call.Read<int>();
                     call.EndArguments();

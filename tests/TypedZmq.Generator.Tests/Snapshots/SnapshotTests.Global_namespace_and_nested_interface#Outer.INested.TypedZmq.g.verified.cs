@@ -8,7 +8,8 @@
 [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
 internal sealed class Outer_NestedProxy : global::Outer.INested
 {
-    private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Outer.INested", 0x32E113AAu, "Ping", 0x39115C4Eu);
+    internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Outer.INested", 0x32E113AAu, "Ping", 0x39115C4Eu,
+        isIdempotent: false, argumentSchemas: global::System.Array.Empty<global::TypedZmq.Internal.PayloadSchema>(), resultSchema: null);
 
     private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -48,6 +49,7 @@ internal sealed class Outer_NestedDispatcher : global::TypedZmq.Internal.RpcServ
         {
             case 0x39115C4Eu: // Ping()
             {
+                call.CheckArguments(Outer_NestedProxy.s_method0);
                 call.EndArguments();
                 _service.Ping();
                 return call.Complete();

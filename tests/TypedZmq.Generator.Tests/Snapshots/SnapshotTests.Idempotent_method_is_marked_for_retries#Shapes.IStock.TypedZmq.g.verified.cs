@@ -10,8 +10,10 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class StockProxy : global::Shapes.IStock
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IStock", 0x985CB298u, "CountAsync", 0xA6CEAB7Bu, isIdempotent: true);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IStock", 0x985CB298u, "ReserveAsync", 0xF12F029Fu);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IStock", 0x985CB298u, "CountAsync", 0xA6CEAB7Bu,
+            isIdempotent: true, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<int>());
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IStock", 0x985CB298u, "ReserveAsync", 0xF12F029Fu,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: null);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -60,12 +62,14 @@ namespace Shapes
             {
                 case 0xA6CEAB7Bu: // CountAsync(System.String)
                 {
+                    call.CheckArguments(StockProxy.s_method0);
                     var arg0 = call.Read<string>();
                     call.EndArguments();
                     return call.CompleteAsync<int>(_service.CountAsync(arg0));
                 }
                 case 0xF12F029Fu: // ReserveAsync(System.String,System.Int32)
                 {
+                    call.CheckArguments(StockProxy.s_method1);
                     var arg0 = call.Read<string>();
                     var arg1 = call.Read<int>();
                     call.EndArguments();

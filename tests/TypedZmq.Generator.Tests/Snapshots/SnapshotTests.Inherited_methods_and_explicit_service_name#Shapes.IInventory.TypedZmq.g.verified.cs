@@ -10,8 +10,10 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class InventoryProxy : global::Shapes.IInventory
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("inventory", 0xFCFDC43Fu, "Count", 0x962931C7u);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("inventory", 0xFCFDC43Fu, "Version", 0xEC3B53ECu);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("inventory", 0xFCFDC43Fu, "Count", 0x962931C7u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<int>());
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("inventory", 0xFCFDC43Fu, "Version", 0xEC3B53ECu,
+            isIdempotent: false, argumentSchemas: global::System.Array.Empty<global::TypedZmq.Internal.PayloadSchema>(), resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<int>());
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -58,12 +60,14 @@ namespace Shapes
             {
                 case 0x962931C7u: // Count(System.String)
                 {
+                    call.CheckArguments(InventoryProxy.s_method0);
                     var arg0 = call.Read<string>();
                     call.EndArguments();
                     return call.Complete<int>(_service.Count(arg0));
                 }
                 case 0xEC3B53ECu: // Version()
                 {
+                    call.CheckArguments(InventoryProxy.s_method1);
                     call.EndArguments();
                     return call.Complete<int>(((global::Shapes.IBase)_service).Version());
                 }

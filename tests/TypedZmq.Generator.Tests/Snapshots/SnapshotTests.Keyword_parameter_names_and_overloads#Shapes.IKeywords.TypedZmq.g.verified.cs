@@ -10,8 +10,10 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class KeywordsProxy : global::Shapes.IKeywords
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IKeywords", 0x8A628D7Au, "Describe", 0x78DC8026u);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IKeywords", 0x8A628D7Au, "Describe", 0x46D0E55Bu);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IKeywords", 0x8A628D7Au, "Describe", 0x78DC8026u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.String);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IKeywords", 0x8A628D7Au, "Describe", 0x46D0E55Bu,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String }, resultSchema: global::TypedZmq.Internal.PayloadSchema.String);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -60,6 +62,7 @@ namespace Shapes
             {
                 case 0x78DC8026u: // Describe(System.String,System.Int32)
                 {
+                    call.CheckArguments(KeywordsProxy.s_method0);
                     var arg0 = call.Read<string>();
                     var arg1 = call.Read<int>();
                     call.EndArguments();
@@ -67,6 +70,7 @@ namespace Shapes
                 }
                 case 0x46D0E55Bu: // Describe(System.String)
                 {
+                    call.CheckArguments(KeywordsProxy.s_method1);
                     var arg0 = call.Read<string>();
                     call.EndArguments();
                     return call.Complete<string>(_service.Describe(arg0));

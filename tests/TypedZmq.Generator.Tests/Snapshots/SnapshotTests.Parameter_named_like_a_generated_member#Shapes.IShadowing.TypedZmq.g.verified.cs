@@ -10,7 +10,8 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class ShadowingProxy : global::Shapes.IShadowing
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IShadowing", 0x1ADB9F22u, "Call", 0x357D95F6u);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IShadowing", 0x1ADB9F22u, "Call", 0x357D95F6u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Fixed<int>(), global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.String);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -53,6 +54,7 @@ namespace Shapes
             {
                 case 0x357D95F6u: // Call(System.String,System.Int32,System.Int32)
                 {
+                    call.CheckArguments(ShadowingProxy.s_method0);
                     var arg0 = call.Read<string>();
                     var arg1 = call.Read<int>();
                     var arg2 = call.Read<int>();

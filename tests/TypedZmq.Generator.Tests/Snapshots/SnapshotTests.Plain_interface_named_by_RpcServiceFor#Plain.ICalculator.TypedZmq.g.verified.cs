@@ -10,7 +10,8 @@ namespace Plain
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class CalculatorProxy : global::Plain.ICalculator
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("calc", 0xBCF192D4u, "Multiply", 0x026956A2u);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("calc", 0xBCF192D4u, "Multiply", 0x026956A2u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Fixed<int>(), global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<long>());
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -52,6 +53,7 @@ namespace Plain
             {
                 case 0x026956A2u: // Multiply(System.Int32,System.Int32)
                 {
+                    call.CheckArguments(CalculatorProxy.s_method0);
                     var arg0 = call.Read<int>();
                     var arg1 = call.Read<int>();
                     call.EndArguments();

@@ -10,8 +10,23 @@ namespace Shop
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class OrdersProxy : global::Shop.IOrders
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shop.IOrders", 0x2142027Du, "PlaceAsync", 0xA8F12AEDu);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shop.IOrders", 0x2142027Du, "Recent", 0x2814BC28u);
+        private static readonly global::TypedZmq.Internal.PayloadObjectSchema s_schema0 = global::TypedZmq.Internal.PayloadSchema.Object("Shop.Order");
+        private static readonly global::TypedZmq.Internal.PayloadObjectSchema s_schema1 = global::TypedZmq.Internal.PayloadSchema.Object("Shop.Line");
+        private static readonly global::TypedZmq.Internal.PayloadObjectSchema s_schema2 = global::TypedZmq.Internal.PayloadSchema.Object("Shop.Money");
+        private static readonly global::TypedZmq.Internal.PayloadObjectSchema s_schema3 = global::TypedZmq.Internal.PayloadSchema.Object("Shop.Receipt");
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shop.IOrders", 0x2142027Du, "PlaceAsync", 0xA8F12AEDu,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { s_schema0 }, resultSchema: s_schema3);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shop.IOrders", 0x2142027Du, "Recent", 0x2814BC28u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Sequence(s_schema0));
+
+        static OrdersProxy()
+        {
+            // Defined after all are created, so that types can refer to each other and to themselves.
+            s_schema0.Define(global::TypedZmq.Internal.PayloadSchema.Fixed<int>(), global::TypedZmq.Internal.PayloadSchema.Sequence(s_schema1));
+            s_schema1.Define(global::TypedZmq.Internal.PayloadSchema.String, s_schema2);
+            s_schema2.Define(global::TypedZmq.Internal.PayloadSchema.Fixed<decimal>(), global::TypedZmq.Internal.PayloadSchema.String);
+            s_schema3.Define(global::TypedZmq.Internal.PayloadSchema.Fixed<int>());
+        }
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -59,12 +74,14 @@ namespace Shop
             {
                 case 0xA8F12AEDu: // PlaceAsync(Shop.Order)
                 {
+                    call.CheckArguments(OrdersProxy.s_method0);
                     var arg0 = call.Read<global::Shop.Order>();
                     call.EndArguments();
                     return call.CompleteAsync<global::Shop.Receipt>(_service.PlaceAsync(arg0));
                 }
                 case 0x2814BC28u: // Recent(System.Int32)
                 {
+                    call.CheckArguments(OrdersProxy.s_method1);
                     var arg0 = call.Read<int>();
                     call.EndArguments();
                     return call.Complete<global::Shop.Order?[]>(_service.Recent(arg0));

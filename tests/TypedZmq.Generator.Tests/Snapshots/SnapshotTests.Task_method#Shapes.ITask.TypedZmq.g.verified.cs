@@ -10,7 +10,8 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class TaskProxy : global::Shapes.ITask
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.ITask", 0xC26ED333u, "SaveAsync", 0x6F544AD6u);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.ITask", 0xC26ED333u, "SaveAsync", 0x6F544AD6u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Sequence(global::TypedZmq.Internal.PayloadSchema.Fixed<byte>()) }, resultSchema: null);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -52,6 +53,7 @@ namespace Shapes
             {
                 case 0x6F544AD6u: // SaveAsync(System.String,System.Byte[])
                 {
+                    call.CheckArguments(TaskProxy.s_method0);
                     var arg0 = call.Read<string>();
                     var arg1 = call.Read<byte[]>();
                     call.EndArguments();

@@ -10,7 +10,8 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class TaskOfTProxy : global::Shapes.ITaskOfT
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.ITaskOfT", 0x1E0A46E6u, "LoadAsync", 0x94207C3Eu);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.ITaskOfT", 0x1E0A46E6u, "LoadAsync", 0x94207C3Eu,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Sequence(global::TypedZmq.Internal.PayloadSchema.Fixed<byte>()));
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -51,6 +52,7 @@ namespace Shapes
             {
                 case 0x94207C3Eu: // LoadAsync(System.String)
                 {
+                    call.CheckArguments(TaskOfTProxy.s_method0);
                     var arg0 = call.Read<string>();
                     call.EndArguments();
                     return call.CompleteAsync<byte[]?>(_service.LoadAsync(arg0));

@@ -10,8 +10,10 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class CancellableProxy : global::Shapes.ICancellable
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.ICancellable", 0xDDE1CAB0u, "WaitAsync", 0x90C1C076u);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.ICancellable", 0xDDE1CAB0u, "Wait", 0x06A7E1F2u);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.ICancellable", 0xDDE1CAB0u, "WaitAsync", 0x90C1C076u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.String);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.ICancellable", 0xDDE1CAB0u, "Wait", 0x06A7E1F2u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.String);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -59,12 +61,14 @@ namespace Shapes
             {
                 case 0x90C1C076u: // WaitAsync(System.Int32)
                 {
+                    call.CheckArguments(CancellableProxy.s_method0);
                     var arg0 = call.Read<int>();
                     call.EndArguments();
                     return call.CompleteAsync<string>(_service.WaitAsync(arg0, call.CancellationToken));
                 }
                 case 0x06A7E1F2u: // Wait(System.Int32)
                 {
+                    call.CheckArguments(CancellableProxy.s_method1);
                     var arg0 = call.Read<int>();
                     call.EndArguments();
                     return call.Complete<string>(_service.Wait(arg0, call.CancellationToken));

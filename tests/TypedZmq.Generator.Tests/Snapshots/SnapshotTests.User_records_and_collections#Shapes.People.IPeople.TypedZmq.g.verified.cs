@@ -10,8 +10,17 @@ namespace Shapes.People
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class PeopleProxy : global::Shapes.People.IPeople
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.People.IPeople", 0x2792EF7Au, "FindAsync", 0x32A8AEE8u);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.People.IPeople", 0x2792EF7Au, "All", 0x71EA8AB2u);
+        private static readonly global::TypedZmq.Internal.PayloadObjectSchema s_schema0 = global::TypedZmq.Internal.PayloadSchema.Object("Shapes.People.Person");
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.People.IPeople", 0x2792EF7Au, "FindAsync", 0x32A8AEE8u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: s_schema0);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.People.IPeople", 0x2792EF7Au, "All", 0x71EA8AB2u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Sequence(global::TypedZmq.Internal.PayloadSchema.Tuple(global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Fixed<int>())), global::TypedZmq.Internal.PayloadSchema.Fixed<global::Shapes.People.Mood>(), global::TypedZmq.Internal.PayloadSchema.Fixed<int?>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Sequence(s_schema0));
+
+        static PeopleProxy()
+        {
+            // Defined after all are created, so that types can refer to each other and to themselves.
+            s_schema0.Define(global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Fixed<int>());
+        }
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -61,12 +70,14 @@ namespace Shapes.People
             {
                 case 0x32A8AEE8u: // FindAsync(System.Int32)
                 {
+                    call.CheckArguments(PeopleProxy.s_method0);
                     var arg0 = call.Read<int>();
                     call.EndArguments();
                     return call.CompleteAsync<global::Shapes.People.Person?>(_service.FindAsync(arg0));
                 }
                 case 0x71EA8AB2u: // All(System.Collections.Generic.Dictionary<System.String, System.Int32>,Shapes.People.Mood,System.Nullable<System.Int32>)
                 {
+                    call.CheckArguments(PeopleProxy.s_method1);
                     var arg0 = call.Read<global::System.Collections.Generic.Dictionary<string, int>>();
                     var arg1 = call.Read<global::Shapes.People.Mood>();
                     var arg2 = call.Read<int?>();

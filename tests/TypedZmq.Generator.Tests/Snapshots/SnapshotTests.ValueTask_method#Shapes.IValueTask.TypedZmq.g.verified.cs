@@ -10,7 +10,8 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class ValueTaskProxy : global::Shapes.IValueTask
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValueTask", 0x757DE246u, "ResetAsync", 0x420AAC17u);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValueTask", 0x757DE246u, "ResetAsync", 0x420AAC17u,
+            isIdempotent: false, argumentSchemas: global::System.Array.Empty<global::TypedZmq.Internal.PayloadSchema>(), resultSchema: null);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -50,6 +51,7 @@ namespace Shapes
             {
                 case 0x420AAC17u: // ResetAsync()
                 {
+                    call.CheckArguments(ValueTaskProxy.s_method0);
                     call.EndArguments();
                     return call.CompleteAsync(_service.ResetAsync());
                 }

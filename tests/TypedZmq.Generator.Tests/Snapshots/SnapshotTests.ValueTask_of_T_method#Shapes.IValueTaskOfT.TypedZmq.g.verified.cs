@@ -10,7 +10,8 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class ValueTaskOfTProxy : global::Shapes.IValueTaskOfT
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValueTaskOfT", 0xEB580AD9u, "CountAsync", 0x6E7BF28Bu);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValueTaskOfT", 0xEB580AD9u, "CountAsync", 0x6E7BF28Bu,
+            isIdempotent: false, argumentSchemas: global::System.Array.Empty<global::TypedZmq.Internal.PayloadSchema>(), resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<long>());
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -50,6 +51,7 @@ namespace Shapes
             {
                 case 0x6E7BF28Bu: // CountAsync()
                 {
+                    call.CheckArguments(ValueTaskOfTProxy.s_method0);
                     call.EndArguments();
                     return call.CompleteAsync<long>(_service.CountAsync());
                 }

@@ -10,8 +10,10 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class ValueProxy : global::Shapes.IValue
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValue", 0x5652C7EFu, "Add", 0x499D9609u);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValue", 0x5652C7EFu, "Echo", 0xEAE7A797u);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValue", 0x5652C7EFu, "Add", 0x499D9609u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Fixed<int>(), global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<int>());
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IValue", 0x5652C7EFu, "Echo", 0xEAE7A797u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String }, resultSchema: global::TypedZmq.Internal.PayloadSchema.String);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -60,6 +62,7 @@ namespace Shapes
             {
                 case 0x499D9609u: // Add(System.Int32,System.Int32)
                 {
+                    call.CheckArguments(ValueProxy.s_method0);
                     var arg0 = call.Read<int>();
                     var arg1 = call.Read<int>();
                     call.EndArguments();
@@ -67,6 +70,7 @@ namespace Shapes
                 }
                 case 0xEAE7A797u: // Echo(System.String)
                 {
+                    call.CheckArguments(ValueProxy.s_method1);
                     var arg0 = call.Read<string?>();
                     call.EndArguments();
                     return call.Complete<string?>(_service.Echo(arg0));

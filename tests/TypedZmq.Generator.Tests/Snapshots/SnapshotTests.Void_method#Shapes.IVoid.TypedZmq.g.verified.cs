@@ -10,8 +10,10 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("TypedZmq.Generator", "0.1.0.0")]
     internal sealed class VoidProxy : global::Shapes.IVoid
     {
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IVoid", 0xA7CA1EE0u, "Ping", 0x39115C4Eu);
-        private static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IVoid", 0xA7CA1EE0u, "Log", 0xB541E663u);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method0 = new global::TypedZmq.Internal.RpcMethod("Shapes.IVoid", 0xA7CA1EE0u, "Ping", 0x39115C4Eu,
+            isIdempotent: false, argumentSchemas: global::System.Array.Empty<global::TypedZmq.Internal.PayloadSchema>(), resultSchema: null);
+        internal static readonly global::TypedZmq.Internal.RpcMethod s_method1 = new global::TypedZmq.Internal.RpcMethod("Shapes.IVoid", 0xA7CA1EE0u, "Log", 0xB541E663u,
+            isIdempotent: false, argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String, global::TypedZmq.Internal.PayloadSchema.Fixed<int>() }, resultSchema: null);
 
         private readonly global::TypedZmq.Internal.RpcChannel _channel;
 
@@ -59,12 +61,14 @@ namespace Shapes
             {
                 case 0x39115C4Eu: // Ping()
                 {
+                    call.CheckArguments(VoidProxy.s_method0);
                     call.EndArguments();
                     _service.Ping();
                     return call.Complete();
                 }
                 case 0xB541E663u: // Log(System.String,System.Int32)
                 {
+                    call.CheckArguments(VoidProxy.s_method1);
                     var arg0 = call.Read<string>();
                     var arg1 = call.Read<int>();
                     call.EndArguments();

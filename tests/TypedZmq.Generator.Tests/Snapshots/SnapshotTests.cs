@@ -123,6 +123,40 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void Payload_schemas_follow_MemoryPack_layouts() => Verify("""
+        using System;
+        using System.Collections.Generic;
+        using MemoryPack;
+        namespace Layouts;
+        [MemoryPackable] public partial class Base { public string Name { get; set; } = ""; [MemoryPackIgnore] public int Ignored { get; set; } }
+        [MemoryPackable] public partial class Derived : Base
+        {
+            [MemoryPackInclude] private long _secret = 1;
+            [MemoryPackOrder(0)] public int First { get; set; }
+            [Utf16StringFormatter] public string Wide { get; set; } = "";
+            public Custom? Opaque { get; set; }
+            public int Computed => Name.Length + (int)_secret;
+        }
+        [MemoryPackable(GenerateType.NoGenerate)] public partial class Custom { }
+        [MemoryPackable(GenerateType.VersionTolerant)] public partial class Evolving
+        {
+            [MemoryPackOrder(0)] public string Name { get; set; } = "";
+            [MemoryPackOrder(3)] public Evolving? Next { get; set; }
+        }
+        [MemoryPackable] [MemoryPackUnion(0, typeof(Circle))] [MemoryPackUnion(300, typeof(Square))] public partial interface IShape { }
+        [MemoryPackable] public partial record Circle(double Radius) : IShape;
+        [MemoryPackable] public partial record Square(string Label) : IShape;
+        public struct Point { public int X; public int Y; }
+        [TypedZmq.RpcService]
+        public interface ILayouts
+        {
+            void Objects(Derived derived, Evolving evolving, IShape shape);
+            void Collections(Point[] points, List<Point?> maybe, Dictionary<string, Point> named, KeyValuePair<int, long> pair, int[,] grid);
+            (string, int) Tuples(Tuple<int, string> tuple, Lazy<string> lazy, Version version, Uri uri);
+        }
+        """);
+
+    [Fact]
     public void Keyword_parameter_names_and_overloads() => Verify("""
         namespace Shapes;
         [TypedZmq.RpcService]
