@@ -150,7 +150,8 @@ public sealed partial class RpcServiceGenerator
             w.WriteLine($"private readonly {service.InterfaceType} _service;");
             w.WriteLine();
             w.WriteLine($"public {service.TypeNamePrefix}Dispatcher({service.InterfaceType} service)");
-            w.WriteLine("    : base(Name, Id)");
+            string methods = string.Join(", ", Enumerable.Range(0, service.Methods.Count).Select(i => $"{service.TypeNamePrefix}Proxy.s_method{i.ToString(CultureInfo.InvariantCulture)}"));
+            w.WriteLine($"    : base(Name, Id, new {Method}[] {{ {methods} }})");
             w.OpenBrace();
             w.WriteLine("_service = service;");
             w.CloseBrace();

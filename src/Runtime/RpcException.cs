@@ -41,6 +41,20 @@ public sealed class RpcException : Exception
         RemoteStackTrace = remoteStackTrace;
     }
 
+    /// <summary>Creates an exception that describes an error reported by the remote side, with its cause.</summary>
+    /// <param name="status">Why the call failed.</param>
+    /// <param name="message">What happened and what to do about it.</param>
+    /// <param name="remoteExceptionType">Full type name of the exception the service implementation threw.</param>
+    /// <param name="remoteStackTrace">The remote stack trace, when the server opted in to sending it.</param>
+    /// <param name="innerException">The exception that caused this one, on the side where it happened.</param>
+    public RpcException(RpcStatus status, string message, string? remoteExceptionType, string? remoteStackTrace, Exception? innerException)
+        : base(message, innerException)
+    {
+        Status = status;
+        RemoteExceptionType = remoteExceptionType;
+        RemoteStackTrace = remoteStackTrace;
+    }
+
     /// <summary>Why the call failed.</summary>
     public RpcStatus Status { get; }
 

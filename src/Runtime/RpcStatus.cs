@@ -32,4 +32,13 @@ public enum RpcStatus : byte
 
     /// <summary>A fault inside TypedZmq itself, for example a reply that could not be encoded or decoded.</summary>
     Internal = 8,
+
+    /// <summary>The server does not know who the caller is: credentials are missing or not valid.</summary>
+    Unauthenticated = 9,
+
+    /// <summary>The server knows who the caller is and does not allow this call.</summary>
+    PermissionDenied = 10,
+
+    /// <summary>A quota or rate limit is used up (for example too many calls from one caller). Retry later.</summary>
+    ResourceExhausted = 11,
 }

@@ -37,10 +37,10 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
 
-    private long _lastRequestId = RequestIds.RandomStart();
     private volatile bool _disposed;
 
     public MultiplexedChannel(RpcClientOptions options)
+        : base(options)
     {
         _options = options;
         _socket = ClientSockets.Connect(new DealerSocket(), options, options.Endpoints);
@@ -108,9 +108,8 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             return Task.FromException<TResult>(tooLarge);
         }
 
-        var deadline = new CallDeadline(RpcCall.CurrentTimeout ?? _options.Timeout);
-        ulong requestId = RequestIds.Next(ref _lastRequestId);
-        var call = new PendingCall<TResult>(this, method, requestId, deadline);
+        var deadline = new CallDeadline(request.Timeout);
+        var call = new PendingCall<TResult>(this, method, request.RequestId, deadline);
         if (cancellationToken.CanBeCanceled)
         {
             call.RegisterCancellation(cancellationToken);
@@ -167,8 +166,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
     private bool TrySend(PendingCall call)
     {
-        var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, call.Deadline.UnixMilliseconds);
-        return Frames.TrySend(_socket, envelope: null, delimiter: true, header, call.Request!.Payload, TimeSpan.Zero);
+        RpcRequest request = call.Request!;
+        request.NoteAttempt(call.Attempt);
+        var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId,
+            call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt));
+        return Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero);
     }
 
     private RpcException SendQueueFull(PendingCall call) => new(

@@ -27,10 +27,10 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private readonly string[] _endpoints;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private RequestSocket? _socket;
-    private long _lastRequestId = RequestIds.RandomStart();
     private volatile bool _disposed;
 
     public RequestChannel(RpcClientOptions options)
+        : base(options)
     {
         _options = options;
         _endpoints = options.Endpoints;
@@ -67,79 +67,53 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
     private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken)
     {
+        // The synchronous path never awaits, so the value task is complete when it returns: the exchange ran on this thread.
+        ValueTask<TResult> call = CallAsync<TResult>(request, cancellationToken, async: false);
+        return call.GetAwaiter().GetResult();
+    }
+
+    private protected override Task<TResult> InvokeCoreAsync<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
+        CallAsync<TResult>(request, cancellationToken, async: true).AsTask();
+
+    /// <summary>
+    /// One algorithm for both paths (as dotnet/runtime's <c>HttpConnectionPool</c> does): with <paramref name="async"/>
+    /// false it blocks the caller's thread and completes synchronously; with true it never blocks the caller.
+    /// </summary>
+    private async ValueTask<TResult> CallAsync<TResult>(RpcRequest request, CancellationToken cancellationToken, bool async)
+    {
         RpcMethod method = request.Method;
-        TimeSpan timeout = RpcCall.CurrentTimeout ?? _options.Timeout;
         try
         {
             ThrowIfDisposed(method);
             CheckSize(request);
 
             // Every attempt of one call carries the same request id, so a server with a reply cache can recognise a retry.
-            ulong requestId = RequestIds.Next(ref _lastRequestId);
             for (int attempt = 1; ; attempt++)
             {
-                var deadline = new CallDeadline(timeout);
+                request.NoteAttempt(attempt);
+                var deadline = new CallDeadline(request.Timeout);
                 try
                 {
-                    if (!_gate.Wait(deadline.Remaining, cancellationToken))
+                    bool entered = async
+                        ? _gate.Wait(0) || await _gate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false)
+                        : _gate.Wait(deadline.Remaining, cancellationToken);
+                    if (!entered)
                     {
                         throw TimedOut(method, deadline, queued: true);
                     }
 
                     try
                     {
-                        return ExchangeLocked<TResult>(request, requestId, deadline, cancellationToken);
-                    }
-                    finally
-                    {
-                        ReleaseGate();
-                    }
-                }
-                catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
-                {
-                    if (cancellationToken.WaitHandle.WaitOne(CallPolicy.Backoff(_options, attempt)))
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
-                }
-                catch (RpcException ex) when (attempt > 1)
-                {
-                    throw CallPolicy.AfterAttempts(ex, attempt);
-                }
-            }
-        }
-        finally
-        {
-            request.Return();
-        }
-    }
+                        if (!async)
+                        {
+                            return ExchangeLocked<TResult>(request, attempt, deadline, cancellationToken);
+                        }
 
-    private protected override async Task<TResult> InvokeCoreAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
-    {
-        // Read the call-scoped timeout before the first await, on the caller's flow.
-        RpcMethod method = request.Method;
-        TimeSpan timeout = RpcCall.CurrentTimeout ?? _options.Timeout;
-        try
-        {
-            ThrowIfDisposed(method);
-            CheckSize(request);
-            ulong requestId = RequestIds.Next(ref _lastRequestId);
-            for (int attempt = 1; ; attempt++)
-            {
-                var deadline = new CallDeadline(timeout);
-                try
-                {
-                    if (!_gate.Wait(0) && !await _gate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
-                    {
-                        throw TimedOut(method, deadline, queued: true);
-                    }
-
-                    try
-                    {
                         // A REQ socket can only be waited on by blocking, so the exchange runs on a thread-pool thread:
                         // the caller's thread (a UI or request thread) is never blocked, and at most one pool thread per
                         // client waits at a time because the gate admits one call. The multiplexed channel avoids even that.
-                        return await Task.Run(() => ExchangeLocked<TResult>(request, requestId, deadline, cancellationToken), CancellationToken.None)
+                        int current = attempt;
+                        return await Task.Run(() => ExchangeLocked<TResult>(request, current, deadline, cancellationToken), CancellationToken.None)
                             .ConfigureAwait(false);
                     }
                     finally
@@ -149,7 +123,15 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 }
                 catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
                 {
-                    await Task.Delay(CallPolicy.Backoff(_options, attempt), cancellationToken).ConfigureAwait(false);
+                    TimeSpan backoff = CallPolicy.Backoff(_options, attempt);
+                    if (async)
+                    {
+                        await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (cancellationToken.WaitHandle.WaitOne(backoff))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
                 }
                 catch (RpcException ex) when (attempt > 1)
                 {
@@ -174,7 +156,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         }
     }
 
-    private TResult ExchangeLocked<TResult>(RpcRequest request, ulong requestId, in CallDeadline deadline, CancellationToken cancellationToken)
+    private TResult ExchangeLocked<TResult>(RpcRequest request, int attempt, in CallDeadline deadline, CancellationToken cancellationToken)
     {
         RpcMethod method = request.Method;
         if (_disposed)
@@ -195,8 +177,9 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 $"{method}: nothing is bound at {_options.Endpoint}. An inproc server must be started (bound) in this process before its clients call it.");
         }
 
-        var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds);
-        if (!Frames.TrySend(socket, header, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1))))
+        ulong requestId = request.RequestId;
+        var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds, request.HeaderFlags(attempt));
+        if (!Frames.TrySend(socket, envelope: null, delimiter: false, header, request.Metadata, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1))))
         {
             CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
             throw new RpcException(

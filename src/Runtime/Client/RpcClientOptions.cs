@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace TypedZmq;
 
@@ -54,6 +55,13 @@ public sealed class RpcClientOptions
         get => _maxMessageSize;
         init => _maxMessageSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), value, "Must be positive.");
     }
+
+    /// <summary>
+    /// Code that runs around every call, in order: the first is the outermost. Add them before creating the
+    /// <see cref="RpcClient"/>; see <see cref="RpcClientInterceptor"/>. With none (the default) a call takes the
+    /// shortest path.
+    /// </summary>
+    public IList<RpcClientInterceptor> Interceptors { get; } = new List<RpcClientInterceptor>();
 
     internal string[] Endpoints => Endpoint.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

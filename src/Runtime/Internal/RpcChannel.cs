@@ -1,6 +1,9 @@
+using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Threading;
 using System.Threading.Tasks;
+using TypedZmq.Client;
 
 namespace TypedZmq.Internal;
 
@@ -12,6 +15,20 @@ namespace TypedZmq.Internal;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class RpcChannel
 {
+    private readonly RpcClientOptions? _options;
+    private readonly RpcClientContinuation? _pipeline;
+    private long _lastRequestId = RequestIds.RandomStart();
+
+    private protected RpcChannel()
+    {
+    }
+
+    private protected RpcChannel(RpcClientOptions options)
+    {
+        _options = options;
+        _pipeline = BuildPipeline(options.Interceptors);
+    }
+
     /// <summary>Starts a request for <paramref name="method"/>; the proxy then writes the arguments in order.</summary>
     /// <param name="method">The method being called.</param>
     /// <returns>A pooled request that one of the <c>Invoke</c> methods consumes.</returns>
@@ -21,37 +38,52 @@ public abstract class RpcChannel
     /// <param name="request">The encoded request; consumed by this call.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     public void Invoke(RpcRequest request, CancellationToken cancellationToken) =>
-        InvokeCore<NoResult>(request, cancellationToken);
+        Invoke<NoResult>(request, cancellationToken);
 
     /// <summary>Calls a method and waits for its result.</summary>
     /// <typeparam name="TResult">The method's return type.</typeparam>
     /// <param name="request">The encoded request; consumed by this call.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The decoded result.</returns>
-    public TResult Invoke<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
-        InvokeCore<TResult>(request, cancellationToken);
+    public TResult Invoke<TResult>(RpcRequest request, CancellationToken cancellationToken)
+    {
+        Prepare(request);
+        if (_pipeline is null)
+        {
+            return InvokeCore<TResult>(request, cancellationToken);
+        }
+
+        // Synchronous interceptors complete at once; otherwise the caller's thread waits, as a synchronous method must.
+        ValueTask<TResult> call = InvokeInterceptedAsync<TResult>(request, cancellationToken, async: false);
+        return call.IsCompleted ? call.Result : call.AsTask().GetAwaiter().GetResult();
+    }
 
     /// <summary>Calls a method that returns <see cref="Task"/>.</summary>
     /// <param name="request">The encoded request; consumed by this call.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when the server has run the method.</returns>
     public Task InvokeAsync(RpcRequest request, CancellationToken cancellationToken) =>
-        InvokeCoreAsync<NoResult>(request, cancellationToken);
+        InvokeAsync<NoResult>(request, cancellationToken);
 
     /// <summary>Calls a method that returns <see cref="Task{TResult}"/>.</summary>
     /// <typeparam name="TResult">The task's result type.</typeparam>
     /// <param name="request">The encoded request; consumed by this call.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task with the decoded result.</returns>
-    public Task<TResult> InvokeAsync<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
-        InvokeCoreAsync<TResult>(request, cancellationToken);
+    public Task<TResult> InvokeAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
+    {
+        Prepare(request);
+        return _pipeline is null
+            ? InvokeCoreAsync<TResult>(request, cancellationToken)
+            : InvokeInterceptedAsync<TResult>(request, cancellationToken, async: true).AsTask();
+    }
 
     /// <summary>Calls a method that returns <see cref="ValueTask"/>.</summary>
     /// <param name="request">The encoded request; consumed by this call.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A value task that completes when the server has run the method.</returns>
     public ValueTask InvokeValueTaskAsync(RpcRequest request, CancellationToken cancellationToken) =>
-        new(InvokeCoreAsync<NoResult>(request, cancellationToken));
+        new(InvokeAsync<NoResult>(request, cancellationToken));
 
     /// <summary>Calls a method that returns <see cref="ValueTask{TResult}"/>.</summary>
     /// <typeparam name="TResult">The value task's result type.</typeparam>
@@ -59,21 +91,112 @@ public abstract class RpcChannel
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A value task with the decoded result.</returns>
     public ValueTask<TResult> InvokeValueTaskAsync<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
-        new(InvokeCoreAsync<TResult>(request, cancellationToken));
+        new(InvokeAsync<TResult>(request, cancellationToken));
 
     /// <summary>Sends the request, waits for the reply on the calling thread and decodes it.</summary>
     /// <typeparam name="TResult">The result type, or <see cref="NoResult"/> for methods without one.</typeparam>
-    /// <param name="request">The encoded request; the channel returns it to the pool.</param>
+    /// <param name="request">The encoded request, with its id, timeout and metadata; the channel returns it to the pool.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The decoded result.</returns>
     private protected abstract TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken);
 
     /// <summary>Sends the request and completes the task with the decoded reply.</summary>
     /// <typeparam name="TResult">The result type, or <see cref="NoResult"/> for methods without one.</typeparam>
-    /// <param name="request">The encoded request; the channel returns it to the pool.</param>
+    /// <param name="request">The encoded request, with its id, timeout and metadata; the channel returns it to the pool.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task with the decoded result.</returns>
     private protected abstract Task<TResult> InvokeCoreAsync<TResult>(RpcRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What every call gets before it is sent, on the caller's flow (where <see cref="RpcCall"/> scopes are visible):
+    /// a request id unique to this client, its timeout, the scope's metadata.
+    /// </summary>
+    private void Prepare(RpcRequest request)
+    {
+        request.RequestId = RequestIds.Next(ref _lastRequestId);
+        RpcCall.Settings? settings = RpcCall.Current;
+        request.Timeout = settings?.Timeout ?? _options?.Timeout ?? RpcClientOptions.DefaultTimeout;
+        request.Metadata = settings is { Metadata.Length: > 0 } ? new RpcMetadata(settings.Metadata) : null;
+    }
+
+    private async ValueTask<TResult> InvokeInterceptedAsync<TResult>(RpcRequest request, CancellationToken cancellationToken, bool async)
+    {
+        var call = new InterceptedCall<TResult>(this, request, _options!.Endpoint, cancellationToken, async);
+        try
+        {
+            await _pipeline!(call).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!call.Sent)
+            {
+                request.Return(); // refused by an interceptor: the channel never took it
+            }
+        }
+
+        if (!call.Completed)
+        {
+            throw new RpcException(
+                RpcStatus.Internal,
+                $"{request.Method}: a client interceptor returned without calling next or throwing an RpcException, so the call has no result.");
+        }
+
+        return call.TypedResult;
+    }
+
+    private static RpcClientContinuation? BuildPipeline(IList<RpcClientInterceptor> interceptors)
+    {
+        if (interceptors.Count == 0)
+        {
+            return null;
+        }
+
+        // Built once: no delegate is allocated per call. The first interceptor registered is the outermost.
+        RpcClientContinuation next = static context => context.SendAsync();
+        for (int i = interceptors.Count - 1; i >= 0; i--)
+        {
+            RpcClientInterceptor interceptor = interceptors[i] ?? throw new ArgumentException("RpcClientOptions.Interceptors holds a null.");
+            RpcClientContinuation inner = next;
+            next = context => interceptor.InterceptAsync(context, inner);
+        }
+
+        return next;
+    }
+
+    /// <summary>A call with interceptors: the end of their chain sends the request over this channel.</summary>
+    private sealed class InterceptedCall<TResult> : RpcClientContext
+    {
+        private readonly RpcChannel _channel;
+        private readonly bool _async;
+
+        public InterceptedCall(RpcChannel channel, RpcRequest request, string endpoint, CancellationToken cancellationToken, bool async)
+            : base(request, endpoint, cancellationToken)
+        {
+            _channel = channel;
+            _async = async;
+            request.Context = this;
+        }
+
+        public TResult TypedResult { get; private set; } = default!;
+
+        internal override async ValueTask SendAsync()
+        {
+            if (Sent)
+            {
+                throw new InvalidOperationException("A client interceptor called next more than once for the same call.");
+            }
+
+            Sent = true;
+            Request.Timeout = Timeout;
+            Request.Metadata = RequestMetadata.Count > 0 ? RequestMetadata : null;
+            TResult result = _async
+                ? await _channel.InvokeCoreAsync<TResult>(Request, CancellationToken).ConfigureAwait(false)
+                : _channel.InvokeCore<TResult>(Request, CancellationToken);
+            TypedResult = result;
+            Result = typeof(TResult) == typeof(NoResult) ? null : result;
+            Completed = true;
+        }
+    }
 }
 
 /// <summary>The result type of a method that returns nothing: its reply payload is empty.</summary>

@@ -36,6 +36,30 @@ public sealed class RpcRequest
 
     internal ReadOnlySpan<byte> Payload => _payload.WrittenSpan;
 
+    /// <summary>The request id; every attempt of the call carries it.</summary>
+    internal ulong RequestId { get; set; }
+
+    /// <summary>How long each attempt waits for its reply.</summary>
+    internal TimeSpan Timeout { get; set; }
+
+    /// <summary>Metadata to send with the request, or null for none.</summary>
+    internal RpcMetadata? Metadata { get; set; }
+
+    /// <summary>The interceptors' view of the call, when there are interceptors (told how many attempts were made).</summary>
+    internal RpcClientContext? Context { get; set; }
+
+    /// <summary>The header flags of attempt <paramref name="attempt"/>: metadata present, attempt number.</summary>
+    internal uint HeaderFlags(int attempt) => RpcHeader.RequestFlags(Metadata is { Count: > 0 }, attempt);
+
+    /// <summary>Notes that attempt <paramref name="attempt"/> is being made (for the interceptors' view).</summary>
+    internal void NoteAttempt(int attempt)
+    {
+        if (Context is not null)
+        {
+            Context.Attempts = attempt;
+        }
+    }
+
     /// <summary>Appends one argument, encoded with MemoryPack.</summary>
     /// <typeparam name="T">The parameter's declared type.</typeparam>
     /// <param name="value">The argument.</param>
@@ -78,6 +102,8 @@ public sealed class RpcRequest
     internal void Return()
     {
         _method = null;
+        Metadata = null;
+        Context = null;
         _payload.Reset();
         if (t_cached is null)
         {

@@ -19,6 +19,8 @@ public sealed class RpcServerCall
     private int _argumentIndex;
     private string _serviceName = "";
     private bool _argumentsChecked;
+    private RpcCallContext? _context;
+    private bool _captureResult;
 
     internal RpcServerCall()
     {
@@ -27,20 +29,17 @@ public sealed class RpcServerCall
     /// <summary>The id of the method being called.</summary>
     public uint MethodId { get; private set; }
 
-    /// <summary>Cancelled when the server stops; pass it to implementations that take a <see cref="CancellationToken"/>.</summary>
-    public CancellationToken CancellationToken { get; private set; }
+    /// <summary>
+    /// Cancelled when the call's deadline passes or the server stops; pass it to implementations that take a
+    /// <see cref="System.Threading.CancellationToken"/>.
+    /// </summary>
+    public CancellationToken CancellationToken => _context?.CancellationToken ?? default;
 
     internal ulong RequestId { get; private set; }
 
     internal uint ServiceId { get; private set; }
 
     internal ReadOnlySpan<byte> Result => _result.WrittenSpan;
-
-    /// <summary>Set when an asynchronous implementation failed; read back on the server's socket thread.</summary>
-    internal Exception? Failure { get; set; }
-
-    /// <summary>The routing frames to send the reply back through (a concurrent server's ROUTER); null on a REP socket.</summary>
-    internal byte[][]? Envelope { get; set; }
 
     /// <summary>
     /// Checks the whole request payload against the method's argument schemas before any argument is read, so that
@@ -173,7 +172,7 @@ public sealed class RpcServerCall
             $"{_serviceName} has no method with id 0x{MethodId:x8} on this server. " +
             "The client was probably built from a newer contract than the server; deploy the server with the same contract.");
 
-    internal void Begin(ulong requestId, uint serviceId, uint methodId, string serviceName, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken)
+    internal void Begin(ulong requestId, uint serviceId, uint methodId, string serviceName, ReadOnlyMemory<byte> arguments, RpcCallContext? context, bool captureResult)
     {
         RequestId = requestId;
         ServiceId = serviceId;
@@ -184,8 +183,8 @@ public sealed class RpcServerCall
         _argumentIndex = 0;
         _argumentsChecked = false;
         _result.Reset();
-        Failure = null;
-        CancellationToken = cancellationToken;
+        _context = context;
+        _captureResult = captureResult;
     }
 
     /// <summary>Drops the reference to the request payload once the arguments are decoded (its frame is closed).</summary>
@@ -193,6 +192,11 @@ public sealed class RpcServerCall
 
     private void WriteResult<T>(T result)
     {
+        if (_captureResult && _context is not null)
+        {
+            _context.Result = result; // for interceptors, which see the outcome after the call
+        }
+
         try
         {
             PayloadCodec.WriteValue(_result, result);

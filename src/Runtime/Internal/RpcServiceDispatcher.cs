@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Threading.Tasks;
 
@@ -11,7 +13,9 @@ namespace TypedZmq.Internal;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class RpcServiceDispatcher
 {
-    /// <summary>Creates a dispatcher for one service.</summary>
+    private readonly Dictionary<uint, RpcMethod>? _methods;
+
+    /// <summary>Creates a dispatcher for one service whose methods the server cannot list (code from TypedZmq 0.1).</summary>
     /// <param name="serviceName">The service's wire name.</param>
     /// <param name="serviceId">The service id.</param>
     protected RpcServiceDispatcher(string serviceName, uint serviceId)
@@ -20,11 +24,29 @@ public abstract class RpcServiceDispatcher
         ServiceId = serviceId;
     }
 
+    /// <summary>Creates a dispatcher for one service and its methods.</summary>
+    /// <param name="serviceName">The service's wire name.</param>
+    /// <param name="serviceId">The service id.</param>
+    /// <param name="methods">Every method of the service, so that the server can name a call and refuse unknown methods before dispatch.</param>
+    protected RpcServiceDispatcher(string serviceName, uint serviceId, RpcMethod[] methods)
+        : this(serviceName, serviceId)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
+        _methods = new Dictionary<uint, RpcMethod>(methods.Length);
+        foreach (RpcMethod method in methods)
+        {
+            _methods[method.MethodId] = method;
+        }
+    }
+
     /// <summary>The service's wire name.</summary>
     public string ServiceName { get; }
 
     /// <summary>The service id.</summary>
     public uint ServiceId { get; }
+
+    /// <summary>Whether the dispatcher was given its methods, so that a method it does not list is unknown.</summary>
+    internal bool KnowsItsMethods => _methods is not null;
 
     /// <summary>
     /// Runs the method that <see cref="RpcServerCall.MethodId"/> names. Reads the arguments synchronously (before
@@ -33,4 +55,7 @@ public abstract class RpcServiceDispatcher
     /// <param name="call">The call being served.</param>
     /// <returns>A value task that completes when the result has been written.</returns>
     public abstract ValueTask DispatchAsync(RpcServerCall call);
+
+    internal RpcMethod? FindMethod(uint methodId) =>
+        _methods is not null && _methods.TryGetValue(methodId, out RpcMethod? method) ? method : null;
 }

@@ -18,7 +18,14 @@ internal static class Frames
     /// peer (no envelope, a delimiter), and what a ROUTER sends back to a peer (its envelope, a delimiter).
     /// Returns false if the socket would not take the first frame in time.
     /// </summary>
-    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, ReadOnlySpan<byte> payload, TimeSpan timeout)
+    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, ReadOnlySpan<byte> payload, TimeSpan timeout) =>
+        TrySend(socket, envelope, delimiter, header, metadata: null, payload, timeout);
+
+    /// <summary>
+    /// Sends [envelope frames] [empty delimiter] header + metadata block (when <paramref name="metadata"/> has entries and
+    /// the header says so) + payload as one message. Returns false if the socket would not take the first frame in time.
+    /// </summary>
+    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, RpcMetadata? metadata, ReadOnlySpan<byte> payload, TimeSpan timeout)
     {
         var msg = default(Msg);
         msg.InitEmpty();
@@ -47,10 +54,16 @@ internal static class Frames
                 }
             }
 
-            msg.InitPool(RpcHeader.Size + payload.Length);
+            int metadataSize = header.HasMetadata && metadata is not null ? MetadataBlock.EncodedSize(metadata) : 0;
+            msg.InitPool(RpcHeader.Size + metadataSize + payload.Length);
             Span<byte> body = msg.Slice();
             header.Write(body);
-            payload.CopyTo(body.Slice(RpcHeader.Size));
+            if (metadataSize > 0)
+            {
+                MetadataBlock.Write(metadata!, body.Slice(RpcHeader.Size, metadataSize));
+            }
+
+            payload.CopyTo(body.Slice(RpcHeader.Size + metadataSize));
             if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
             {
                 if (!first)

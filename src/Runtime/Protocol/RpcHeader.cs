@@ -12,7 +12,7 @@ namespace TypedZmq.Protocol;
 ///  1     1    version    1
 ///  2     1    kind       1 request, 2 reply, 3 error
 ///  3     1    status     0, or an RpcStatus in an error
-///  4     4    flags      0 in version 1; receivers ignore it
+///  4     4    flags      bit 0: a metadata block follows; bits 8-15: attempt; receivers ignore other bits
 ///  8     8    request id chosen by the client, echoed in the reply
 /// 16     4    service id
 /// 20     4    method id
@@ -25,9 +25,15 @@ internal readonly struct RpcHeader
     public const byte Magic = 0x54;
     public const byte CurrentVersion = 1;
 
-    public RpcHeader(MessageKind kind, RpcStatus status, ulong requestId, uint serviceId, uint methodId, long deadlineUnixMs)
+    /// <summary>Flag bit: a metadata block follows the header (requests only).</summary>
+    public const uint HasMetadataFlag = 1;
+
+    private const int AttemptShift = 8;
+
+    public RpcHeader(MessageKind kind, RpcStatus status, ulong requestId, uint serviceId, uint methodId, long deadlineUnixMs, uint flags = 0)
     {
         Kind = kind;
+        Flags = flags;
         Status = status;
         RequestId = requestId;
         ServiceId = serviceId;
@@ -36,6 +42,17 @@ internal readonly struct RpcHeader
     }
 
     public MessageKind Kind { get; }
+
+    public uint Flags { get; }
+
+    public bool HasMetadata => (Flags & HasMetadataFlag) != 0;
+
+    /// <summary>Which attempt of its call a request is (1 for the first); 0 when the sender did not say.</summary>
+    public int Attempt => (int)((Flags >> AttemptShift) & 0xFF);
+
+    /// <summary>The flags of a request: whether metadata follows, and its attempt (capped at 255).</summary>
+    public static uint RequestFlags(bool hasMetadata, int attempt) =>
+        (hasMetadata ? HasMetadataFlag : 0) | ((uint)Math.Clamp(attempt, 0, 255) << AttemptShift);
 
     public RpcStatus Status { get; }
 
@@ -53,7 +70,7 @@ internal readonly struct RpcHeader
         destination[1] = CurrentVersion;
         destination[2] = (byte)Kind;
         destination[3] = (byte)Status;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(4), 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(4), Flags);
         BinaryPrimitives.WriteUInt64LittleEndian(destination.Slice(8), RequestId);
         BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(16), ServiceId);
         BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(20), MethodId);
@@ -98,7 +115,8 @@ internal readonly struct RpcHeader
             BinaryPrimitives.ReadUInt64LittleEndian(source.Slice(8)),
             BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(16)),
             BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(20)),
-            BinaryPrimitives.ReadInt64LittleEndian(source.Slice(24)));
+            BinaryPrimitives.ReadInt64LittleEndian(source.Slice(24)),
+            BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(4)));
         error = null;
         return HeaderParseResult.Ok;
     }

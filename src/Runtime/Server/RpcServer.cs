@@ -2,11 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
-using NetMQ;
-using NetMQ.Sockets;
 using TypedZmq.Internal;
-using TypedZmq.Protocol;
-using TypedZmq.Sockets;
+using TypedZmq.Server;
 
 namespace TypedZmq;
 
@@ -39,35 +36,17 @@ namespace TypedZmq;
 /// await server.RunAsync(cancellationToken);
 /// </code>
 /// </example>
-public sealed partial class RpcServer : IDisposable
+public sealed class RpcServer : IDisposable
 {
-    private const string StoppingMessage = "the server is stopping and takes no new calls; retry on another server or later.";
-
     private static readonly TimeSpan CancelledReplyGrace = TimeSpan.FromSeconds(1);
-
-    // How often the reply server's thread looks up from its socket to see whether it should stop.
-    private static readonly TimeSpan ReplyWaitSlice = TimeSpan.FromMilliseconds(50);
 
     private readonly Dictionary<uint, RpcServiceDispatcher> _services = new();
     private readonly object _stateLock = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Stack<RpcServerCall> _callPool = new();
-    private readonly Dictionary<ulong, byte[][]> _envelopes = new();
-
-    // Reply cache (server thread only): request id -> the reply sent for it, or null while the call runs.
-    private readonly Dictionary<ulong, CachedReply?> _replyCache = new();
-    private readonly Queue<ulong> _replyCacheOrder = new();
-    private readonly Queue<QueuedRequest> _queued = new();
-    private readonly PayloadBuffer _errorBuffer = new();
-    private NetMQSocket? _socket;
-    private PollerMailbox<RpcServerCall>? _completions;
-    private NetMQPoller? _poller;
-    private Thread? _replyThread;
-    private volatile bool _stopReplyThread;
+    private RequestHandler? _handler;
+    private IServerLoop? _loop;
     private State _state;
-    private int _inFlight;
-    private volatile bool _draining;
 
     /// <summary>Creates a server that will listen on <paramref name="endpoint"/> once started.</summary>
     /// <param name="endpoint">For example <c>tcp://*:5555</c> or <c>inproc://greeter</c>.</param>
@@ -145,6 +124,7 @@ public sealed partial class RpcServer : IDisposable
     /// Binds the endpoint and starts serving on a background thread. Returns once the server accepts requests.
     /// </summary>
     /// <exception cref="InvalidOperationException">The server was started before, or the endpoint cannot be bound (for example the port is in use).</exception>
+    /// <exception cref="ArgumentException">The endpoint is not of the form <c>transport://address</c>.</exception>
     public void Start()
     {
         lock (_stateLock)
@@ -155,37 +135,15 @@ public sealed partial class RpcServer : IDisposable
                     _state == State.Running ? "The server is already running." : "A stopped server cannot be restarted; create a new RpcServer.");
             }
 
-            NetMQSocket socket = Options.Kind == RpcServerKind.Concurrent ? new RouterSocket() : new ResponseSocket();
-            try
-            {
-                socket.Options.MaxMsgSize = Options.MaxMessageSize;
-
-                // Replies still queued when the server stops get a bounded chance to leave. Closing does not wait for
-                // it: ZeroMQ flushes in the background, and only NetMQConfig.Cleanup would block on it.
-                socket.Options.Linger = TimeSpan.FromSeconds(1);
-                BoundEndpoint = Bind(socket, Options.Endpoint);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-
-            _socket = socket;
+            var handler = new RequestHandler(_services, Options, _stopping.Token);
+            IServerLoop loop = Options.Kind == RpcServerKind.Concurrent
+                ? new RouterLoop(Options, handler)
+                : new ReplyLoop(Options, handler);
+            _handler = handler;
+            _loop = loop;
+            BoundEndpoint = loop.BoundEndpoint;
             _state = State.Running;
-            if (Options.Kind == RpcServerKind.Reply)
-            {
-                // One request at a time needs no poller: a thread that blocks on the socket answers with the least latency.
-                _replyThread = new Thread(ReplyLoop) { IsBackground = true, Name = "TypedZmq.RpcServer" };
-                _replyThread.Start();
-                return;
-            }
-
-            _completions = new PollerMailbox<RpcServerCall>(OnCompletion, afterBatch: PumpQueue);
-            _poller = new NetMQPoller { _socket };
-            _completions.AttachTo(_poller);
-            _socket.ReceiveReady += OnRequestReady;
-            _poller.RunAsync("TypedZmq.RpcServer.Concurrent", isBackgroundThread: true);
+            loop.Start();
         }
     }
 
@@ -228,13 +186,11 @@ public sealed partial class RpcServer : IDisposable
             _state = State.Stopped;
         }
 
-        NetMQPoller? poller = wasRunning ? _poller : null;
         if (wasRunning)
         {
             // Refuse new work (and what waits in the queue), then let the calls in flight finish, within bounds.
-            _draining = true;
-            Interlocked.MemoryBarrier(); // pairs with the increment in Serve: see the comment there
-            WakePoller();
+            _handler!.StopAccepting();
+            _loop!.Wake();
             WaitForCallsInFlight(Options.StopTimeout);
         }
 
@@ -243,25 +199,7 @@ public sealed partial class RpcServer : IDisposable
         {
             // Implementations that honour the token finish now; give their "cancelled" replies a moment to leave.
             WaitForCallsInFlight(CancelledReplyGrace);
-
-            if (_replyThread is not null)
-            {
-                _stopReplyThread = true;
-
-                // It wakes at least every ReplyWaitSlice; a synchronous implementation still running is waited for,
-                // within bounds. A thread that does not come back keeps the socket: closing it under the thread is worse.
-                if (!_replyThread.Join(Options.StopTimeout + TimeSpan.FromSeconds(1)))
-                {
-                    _stopped.TrySetResult();
-                    return;
-                }
-            }
-
-            _completions?.Close();
-            poller?.Stop();
-            poller?.Dispose();
-            _socket?.Dispose();
-            _completions?.Dispose();
+            _loop!.Close(Options.StopTimeout + TimeSpan.FromSeconds(1));
         }
 
         _stopped.TrySetResult();
@@ -277,33 +215,9 @@ public sealed partial class RpcServer : IDisposable
     private void WaitForCallsInFlight(TimeSpan atMost)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (Volatile.Read(ref _inFlight) > 0 && watch.Elapsed < atMost)
+        while (_handler!.InFlight > 0 && watch.Elapsed < atMost)
         {
             Thread.Sleep(5);
-        }
-    }
-
-    private static string Bind(NetMQSocket socket, string endpoint)
-    {
-        try
-        {
-            if (endpoint.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase) &&
-                (endpoint.EndsWith(":0", StringComparison.Ordinal) || endpoint.EndsWith(":*", StringComparison.Ordinal)))
-            {
-                string address = endpoint.Substring(0, endpoint.Length - 2);
-                int port = socket.BindRandomPort(address);
-                return address + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            socket.Bind(endpoint);
-            return socket.Options.LastEndpoint ?? endpoint;
-        }
-        catch (Exception ex) when (ex is NetMQException or ArgumentException or System.Net.Sockets.SocketException)
-        {
-            throw new InvalidOperationException(
-                $"Cannot listen on '{endpoint}': {ex.Message}. If the port is in use, stop the other process or choose another " +
-                "endpoint; otherwise use the form tcp://*:5555, tcp://127.0.0.1:0 or inproc://name.",
-                ex);
         }
     }
 }

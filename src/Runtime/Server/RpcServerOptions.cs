@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace TypedZmq;
 
@@ -68,6 +69,12 @@ public sealed class RpcServerOptions
         get => _replyCacheSize;
         init => _replyCacheSize = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(ReplyCacheSize), value, "Must not be negative.");
     }
+
+    /// <summary>
+    /// Code that runs around every call, in order: the first is the outermost. Add them before the server starts; see
+    /// <see cref="RpcServerInterceptor"/>. With none (the default) a call takes the shortest path.
+    /// </summary>
+    public IList<RpcServerInterceptor> Interceptors { get; } = new List<RpcServerInterceptor>();
 
     /// <summary>
     /// Send the server-side stack trace of a failing implementation to clients

@@ -51,7 +51,7 @@ namespace Shapes
         private readonly global::Shapes.IBilling _service;
 
         public BillingDispatcher(global::Shapes.IBilling service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { BillingProxy.s_method0, BillingProxy.s_method1 })
         {
             _service = service;
         }

@@ -38,7 +38,7 @@ internal sealed class GlobalDispatcher : global::TypedZmq.Internal.RpcServiceDis
     private readonly global::IGlobal _service;
 
     public GlobalDispatcher(global::IGlobal service)
-        : base(Name, Id)
+        : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { GlobalProxy.s_method0 })
     {
         _service = service;
     }

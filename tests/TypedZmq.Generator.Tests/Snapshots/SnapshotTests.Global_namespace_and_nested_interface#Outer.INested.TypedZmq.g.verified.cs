@@ -38,7 +38,7 @@ internal sealed class Outer_NestedDispatcher : global::TypedZmq.Internal.RpcServ
     private readonly global::Outer.INested _service;
 
     public Outer_NestedDispatcher(global::Outer.INested service)
-        : base(Name, Id)
+        : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { Outer_NestedProxy.s_method0 })
     {
         _service = service;
     }

@@ -51,7 +51,7 @@ namespace Shapes
         private readonly global::Shapes.IStock _service;
 
         public StockDispatcher(global::Shapes.IStock service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { StockProxy.s_method0, StockProxy.s_method1 })
         {
             _service = service;
         }

@@ -49,7 +49,7 @@ namespace Shapes
         private readonly global::Shapes.IInventory _service;
 
         public InventoryDispatcher(global::Shapes.IInventory service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { InventoryProxy.s_method0, InventoryProxy.s_method1 })
         {
             _service = service;
         }

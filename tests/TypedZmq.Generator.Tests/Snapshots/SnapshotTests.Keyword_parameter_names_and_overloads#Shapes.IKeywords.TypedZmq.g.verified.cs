@@ -51,7 +51,7 @@ namespace Shapes
         private readonly global::Shapes.IKeywords _service;
 
         public KeywordsDispatcher(global::Shapes.IKeywords service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { KeywordsProxy.s_method0, KeywordsProxy.s_method1 })
         {
             _service = service;
         }

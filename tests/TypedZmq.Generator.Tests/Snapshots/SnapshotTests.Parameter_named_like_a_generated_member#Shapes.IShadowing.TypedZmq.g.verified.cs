@@ -43,7 +43,7 @@ namespace Shapes
         private readonly global::Shapes.IShadowing _service;
 
         public ShadowingDispatcher(global::Shapes.IShadowing service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { ShadowingProxy.s_method0 })
         {
             _service = service;
         }

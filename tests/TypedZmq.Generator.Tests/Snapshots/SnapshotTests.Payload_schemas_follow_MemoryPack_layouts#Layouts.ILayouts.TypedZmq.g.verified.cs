@@ -83,7 +83,7 @@ namespace Layouts
         private readonly global::Layouts.ILayouts _service;
 
         public LayoutsDispatcher(global::Layouts.ILayouts service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { LayoutsProxy.s_method0, LayoutsProxy.s_method1, LayoutsProxy.s_method2 })
         {
             _service = service;
         }

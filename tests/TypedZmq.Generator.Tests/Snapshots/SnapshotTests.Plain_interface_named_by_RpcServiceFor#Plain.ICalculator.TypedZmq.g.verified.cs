@@ -42,7 +42,7 @@ namespace Plain
         private readonly global::Plain.ICalculator _service;
 
         public CalculatorDispatcher(global::Plain.ICalculator service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { CalculatorProxy.s_method0 })
         {
             _service = service;
         }

@@ -63,7 +63,7 @@ namespace Shop
         private readonly global::Shop.IOrders _service;
 
         public OrdersDispatcher(global::Shop.IOrders service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { OrdersProxy.s_method0, OrdersProxy.s_method1 })
         {
             _service = service;
         }

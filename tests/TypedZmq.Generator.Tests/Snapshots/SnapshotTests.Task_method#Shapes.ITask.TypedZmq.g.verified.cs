@@ -42,7 +42,7 @@ namespace Shapes
         private readonly global::Shapes.ITask _service;
 
         public TaskDispatcher(global::Shapes.ITask service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { TaskProxy.s_method0 })
         {
             _service = service;
         }

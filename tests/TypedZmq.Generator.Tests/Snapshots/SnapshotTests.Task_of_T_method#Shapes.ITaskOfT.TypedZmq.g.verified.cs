@@ -41,7 +41,7 @@ namespace Shapes
         private readonly global::Shapes.ITaskOfT _service;
 
         public TaskOfTDispatcher(global::Shapes.ITaskOfT service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { TaskOfTProxy.s_method0 })
         {
             _service = service;
         }

@@ -50,7 +50,7 @@ namespace Shapes
         private readonly global::Shapes.ICancellable _service;
 
         public CancellableDispatcher(global::Shapes.ICancellable service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { CancellableProxy.s_method0, CancellableProxy.s_method1 })
         {
             _service = service;
         }

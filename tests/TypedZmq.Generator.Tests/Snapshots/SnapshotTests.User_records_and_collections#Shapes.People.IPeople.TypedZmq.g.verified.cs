@@ -59,7 +59,7 @@ namespace Shapes.People
         private readonly global::Shapes.People.IPeople _service;
 
         public PeopleDispatcher(global::Shapes.People.IPeople service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { PeopleProxy.s_method0, PeopleProxy.s_method1 })
         {
             _service = service;
         }

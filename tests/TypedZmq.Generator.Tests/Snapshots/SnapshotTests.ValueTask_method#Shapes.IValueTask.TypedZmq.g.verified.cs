@@ -40,7 +40,7 @@ namespace Shapes
         private readonly global::Shapes.IValueTask _service;
 
         public ValueTaskDispatcher(global::Shapes.IValueTask service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { ValueTaskProxy.s_method0 })
         {
             _service = service;
         }

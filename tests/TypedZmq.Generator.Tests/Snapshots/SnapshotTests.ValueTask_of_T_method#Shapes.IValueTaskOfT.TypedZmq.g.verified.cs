@@ -40,7 +40,7 @@ namespace Shapes
         private readonly global::Shapes.IValueTaskOfT _service;
 
         public ValueTaskOfTDispatcher(global::Shapes.IValueTaskOfT service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { ValueTaskOfTProxy.s_method0 })
         {
             _service = service;
         }

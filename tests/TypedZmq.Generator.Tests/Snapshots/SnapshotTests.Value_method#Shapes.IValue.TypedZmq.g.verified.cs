@@ -51,7 +51,7 @@ namespace Shapes
         private readonly global::Shapes.IValue _service;
 
         public ValueDispatcher(global::Shapes.IValue service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { ValueProxy.s_method0, ValueProxy.s_method1 })
         {
             _service = service;
         }

@@ -50,7 +50,7 @@ namespace Shapes
         private readonly global::Shapes.IVoid _service;
 
         public VoidDispatcher(global::Shapes.IVoid service)
-            : base(Name, Id)
+            : base(Name, Id, new global::TypedZmq.Internal.RpcMethod[] { VoidProxy.s_method0, VoidProxy.s_method1 })
         {
             _service = service;
         }

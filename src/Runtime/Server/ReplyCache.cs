@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using TypedZmq.Protocol;
+
+namespace TypedZmq.Server;
+
+/// <summary>
+/// At-most-once execution for clients that retry: remembers the last request ids a server saw, whether each call is
+/// still running, and the reply it got, so a retry is answered instead of run again. Loop thread only.
+/// </summary>
+internal sealed class ReplyCache
+{
+    private readonly int _capacity;
+
+    // request id -> the reply sent for it, or null while the call runs.
+    private readonly Dictionary<ulong, CachedReply?> _entries = new();
+    private readonly Queue<ulong> _order = new();
+
+    public ReplyCache(int capacity) => _capacity = capacity;
+
+    public enum Outcome
+    {
+        /// <summary>Not seen (or forgotten): run the call.</summary>
+        New,
+
+        /// <summary>The first attempt is still running: tell the client to retry later.</summary>
+        Running,
+
+        /// <summary>Answered before: send <c>reply</c> again.</summary>
+        Answered,
+    }
+
+    /// <summary>Looks a request id up.</summary>
+    public Outcome TryAnswer(ulong requestId, out CachedReply? reply)
+    {
+        if (!_entries.TryGetValue(requestId, out reply))
+        {
+            return Outcome.New;
+        }
+
+        return reply is null ? Outcome.Running : Outcome.Answered;
+    }
+
+    /// <summary>Remembers a request id as running; forgets the oldest ids beyond the capacity.</summary>
+    public void MarkRunning(ulong requestId)
+    {
+        _entries[requestId] = null;
+        _order.Enqueue(requestId);
+        while (_order.Count > _capacity)
+        {
+            _entries.Remove(_order.Dequeue());
+        }
+    }
+
+    /// <summary>Keeps the outcome of a call that ran (if its id is still remembered), for its retries.</summary>
+    public void Record(in RpcHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (_entries.TryGetValue(header.RequestId, out CachedReply? existing) && existing is null)
+        {
+            _entries[header.RequestId] = new CachedReply(header, payload.ToArray());
+        }
+    }
+
+    public sealed record CachedReply(RpcHeader Header, byte[] Payload);
+}

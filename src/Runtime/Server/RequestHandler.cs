@@ -1,0 +1,376 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using TypedZmq.Internal;
+using TypedZmq.Protocol;
+
+namespace TypedZmq.Server;
+
+/// <summary>
+/// What a server does with a request, whatever its socket: the checks of docs/protocol.md in their order, each failure
+/// turned into its error reply from the request's header; the reply cache; the call context and the interceptors; the
+/// dispatch; and the reply. Server loops hand it what they receive and send what it answers, on their own thread.
+/// </summary>
+internal sealed class RequestHandler
+{
+    private readonly Dictionary<uint, RpcServiceDispatcher> _services;
+    private readonly RpcServerOptions _options;
+    private readonly CancellationToken _stopping;
+    private readonly ReplyCache? _cache;
+    private readonly RpcServerContinuation? _pipeline;
+    private readonly PayloadBuffer _errorBody = new();
+    private readonly Stack<ServerCall> _pool = new();
+    private int _inFlight;
+    private volatile bool _draining;
+
+    public RequestHandler(Dictionary<uint, RpcServiceDispatcher> services, RpcServerOptions options, CancellationToken stopping)
+    {
+        _services = services;
+        _options = options;
+        _stopping = stopping;
+        _cache = options.ReplyCacheSize > 0 ? new ReplyCache(options.ReplyCacheSize) : null;
+        _pipeline = BuildPipeline(options.Interceptors);
+    }
+
+    /// <summary>Calls read and not yet answered (running or completing).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public bool IsDraining => _draining;
+
+    /// <summary>From now on new requests are refused with <see cref="RpcStatus.Unavailable"/>.</summary>
+    public void StopAccepting()
+    {
+        _draining = true;
+        Interlocked.MemoryBarrier(); // pairs with the increment in Begin: see there
+    }
+
+    /// <summary>
+    /// Loop thread: serves one request. Returns null when it is answered already (an error, a cached reply, or a call
+    /// that completed at once), or the running call, whose <paramref name="pending"/> work the loop waits for before it
+    /// calls <see cref="Finish"/>. The call counts as in flight from the moment it is read, so that a server stopping
+    /// never mistakes a call that has just started for no call at all.
+    /// </summary>
+    /// <param name="message">The request frame: header, metadata, payload. Valid until this method returns.</param>
+    /// <param name="frames">How many frames the message had (a request has one).</param>
+    /// <param name="peer">Who sent it.</param>
+    /// <param name="route">Where the reply goes (the ROUTER envelope; null on a REP socket).</param>
+    /// <param name="sender">The loop's socket.</param>
+    /// <param name="pending">The call's outstanding work, when it returns a call.</param>
+    public ServerCall? Begin(ReadOnlyMemory<byte> message, int frames, RpcPeer peer, byte[][]? route, IReplySender sender, out ValueTask pending)
+    {
+        // A full fence: either Stop sees this call, or this call sees that the server is draining (StopAccepting sets
+        // the flag, fences, then Stop reads the count).
+        Interlocked.Increment(ref _inFlight);
+        ServerCall? call = null;
+        pending = default;
+        try
+        {
+            call = BeginCounted(message, frames, peer, route, sender, out pending);
+            return call;
+        }
+        finally
+        {
+            if (call is null)
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+    }
+
+    /// <summary>Loop thread: answers a call whose pending work has ended, with its result or its failure.</summary>
+    public void Finish(ServerCall call, Exception? failure, byte[][]? route, IReplySender sender)
+    {
+        Answer(call, failure, route, sender);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    private void Answer(ServerCall call, Exception? failure, byte[][]? route, IReplySender sender)
+    {
+        RpcCallContext context = call.Context;
+        if (failure is null && _pipeline is not null && !context.Dispatched)
+        {
+            failure = new RpcException(
+                RpcStatus.Internal,
+                "an interceptor returned without calling next or throwing an RpcException, so the call has no result.");
+        }
+
+        if (failure is null)
+        {
+            SendResult(call, route, sender);
+        }
+        else
+        {
+            (RpcStatus status, string? type, string text, string? detail) = ServerErrors.ForReply(failure, context, _options.IncludeExceptionDetails);
+            SendError(route, sender, call.Request, status, text, type, detail, record: true);
+        }
+
+        context.Finish(); // after the failure was described: it may have come from the call's own deadline timer
+        call.Reset();
+        if (_pool.Count < 256)
+        {
+            _pool.Push(call);
+        }
+    }
+
+    /// <summary>Loop thread: refuses a request without running it (a full queue, a stopping server).</summary>
+    public void Refuse(ReadOnlySpan<byte> message, byte[][]? route, IReplySender sender, RpcStatus status, string reason)
+    {
+        RpcHeader.TryParse(message, out RpcHeader request, out _);
+        SendError(route, sender, request, status, reason);
+    }
+
+    /// <summary>Loop thread: answers a message that did not even carry a routable envelope (a ROUTER peer without delimiter).</summary>
+    public void RefuseUnroutable(byte[][] route, IReplySender sender) =>
+        SendError(route, sender, default, RpcStatus.BadRequest,
+            "TypedZmq could not read this request: it has no empty delimiter frame before the header. " +
+            "Use a REQ socket, or send an empty frame before the header from a DEALER; see docs/protocol.md.");
+
+    public string DescribeServices()
+    {
+        if (_services.Count == 0)
+        {
+            return "no services";
+        }
+
+        var names = new List<string>(_services.Count);
+        foreach (RpcServiceDispatcher service in _services.Values)
+        {
+            names.Add($"{service.ServiceName} (0x{service.ServiceId:x8})");
+        }
+
+        return string.Join(", ", names);
+    }
+
+    private ServerCall? BeginCounted(ReadOnlyMemory<byte> message, int frames, RpcPeer peer, byte[][]? route, IReplySender sender, out ValueTask pending)
+    {
+        pending = default;
+        ReadOnlySpan<byte> bytes = message.Span;
+
+        // Rules 1 to 4: the header.
+        HeaderParseResult parsed = RpcHeader.TryParse(bytes, out RpcHeader request, out string? error);
+        if (parsed != HeaderParseResult.Ok)
+        {
+            // Echo the request id when there is one to echo, so a multiplexing peer can match the error.
+            var echo = new RpcHeader(MessageKind.Request, RpcStatus.Ok, parsed == HeaderParseResult.NotTypedZmq ? 0 : RpcHeader.PeekRequestId(bytes), 0, 0, 0);
+            SendError(route, sender, echo, parsed == HeaderParseResult.UnsupportedVersion ? RpcStatus.UnsupportedVersion : RpcStatus.BadRequest,
+                "TypedZmq could not read this request: " + error + ".");
+            return null;
+        }
+
+        if (request.Kind != MessageKind.Request)
+        {
+            SendError(route, sender, request, RpcStatus.BadRequest, $"expected a request (message kind 1) but got kind {(byte)request.Kind}.");
+            return null;
+        }
+
+        // Rule 5: one frame. Then the metadata block, when the flags say there is one.
+        if (frames != 1)
+        {
+            SendError(route, sender, request, RpcStatus.BadRequest,
+                $"a request is exactly one frame (the header, then the payload) but this one has {frames}.");
+            return null;
+        }
+
+        int payloadStart = RpcHeader.Size;
+        RpcMetadata? metadata = null;
+        if (request.HasMetadata)
+        {
+            if (!MetadataBlock.TryRead(bytes.Slice(RpcHeader.Size), out metadata, out int blockSize, out error))
+            {
+                SendError(route, sender, request, RpcStatus.BadRequest, "TypedZmq could not read this request: " + error + ".");
+                return null;
+            }
+
+            payloadStart += blockSize;
+        }
+
+        // Rules 6 to 8: a hosted service, a deadline not yet passed, a known method.
+        if (!_services.TryGetValue(request.ServiceId, out RpcServiceDispatcher? dispatcher))
+        {
+            SendError(route, sender, request, RpcStatus.Unimplemented,
+                $"this server hosts no service with id 0x{request.ServiceId:x8} (it hosts {DescribeServices()}). " +
+                "Check that the client calls the right endpoint and that the server registers the service with AddService.");
+            return null;
+        }
+
+        if (request.DeadlineUnixMs != 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > request.DeadlineUnixMs)
+        {
+            SendError(route, sender, request, RpcStatus.DeadlineExceeded, "the request's deadline passed before the server could run it; it was not run.");
+            return null;
+        }
+
+        RpcMethod? method = dispatcher.FindMethod(request.MethodId);
+        if (method is null && dispatcher.KnowsItsMethods)
+        {
+            SendError(route, sender, request, RpcStatus.Unimplemented, UnknownMethod(dispatcher, request.MethodId));
+            return null;
+        }
+
+        // A stopping server refuses new work; a retry of a call already answered (or running) is not run again.
+        if (_draining)
+        {
+            SendError(route, sender, request, RpcStatus.Unavailable, ServerErrors.Stopping);
+            return null;
+        }
+
+        if (_cache is not null)
+        {
+            switch (_cache.TryAnswer(request.RequestId, out ReplyCache.CachedReply? cached))
+            {
+                case ReplyCache.Outcome.Answered:
+                    sender.Send(route, cached!.Header, cached.Payload);
+                    return null;
+                case ReplyCache.Outcome.Running:
+                    SendError(route, sender, request, RpcStatus.Unavailable,
+                        "this request is still running: a retry arrived before the first attempt finished. It will not run twice; retry shortly.");
+                    return null;
+                default:
+                    _cache.MarkRunning(request.RequestId);
+                    break;
+            }
+        }
+
+        // Interceptors, then the dispatcher: it checks the payload against the method's schemas, decodes, runs.
+        ServerCall call = _pool.Count > 0 ? _pool.Pop() : new ServerCall();
+        var context = new RpcCallContext(dispatcher, method, request.MethodId, request.RequestId, request.DeadlineUnixMs, request.Attempt, peer, metadata, _stopping);
+        call.Context = context;
+        call.Request = request;
+        ReadOnlyMemory<byte> arguments = message.Slice(payloadStart);
+        if (_pipeline is not null)
+        {
+            // An interceptor may await before it calls next, and the frame is closed when this method returns.
+            arguments = call.OwnArguments(arguments.Span);
+        }
+
+        call.Call.Begin(request.RequestId, request.ServiceId, request.MethodId, dispatcher.ServiceName, arguments, context, captureResult: _pipeline is not null);
+        context.ServerCall = call.Call;
+
+        pending = Dispatch(dispatcher, call);
+        if (_pipeline is null)
+        {
+            // The generated dispatcher decodes every argument before it calls the implementation: the frame may close.
+            call.Call.ReleaseArguments();
+        }
+
+        if (!pending.IsCompleted)
+        {
+            return call;
+        }
+
+        Exception? failure = null;
+        try
+        {
+            pending.GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        pending = default;
+        Answer(call, failure, route, sender); // Begin ends the count
+        return null;
+    }
+
+    private ValueTask Dispatch(RpcServiceDispatcher dispatcher, ServerCall call)
+    {
+        // The loop thread may carry NetMQ's SynchronizationContext. An implementation that awaits without
+        // ConfigureAwait(false) would capture it, continue on the socket's thread and, after Stop, post to a disposed
+        // poller (an unhandled exception that ends the process). Implementations run without a context.
+        SynchronizationContext? synchronization = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        RpcCallContext? outer = RpcCallContext.Enter(call.Context);
+        try
+        {
+            return _pipeline is null ? dispatcher.DispatchAsync(call.Call) : _pipeline(call.Context);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+        finally
+        {
+            RpcCallContext.Enter(outer);
+            SynchronizationContext.SetSynchronizationContext(synchronization);
+        }
+    }
+
+    private static RpcServerContinuation? BuildPipeline(IList<RpcServerInterceptor> interceptors)
+    {
+        if (interceptors.Count == 0)
+        {
+            return null;
+        }
+
+        // Built once: no delegate is allocated per call. The first interceptor registered is the outermost.
+        RpcServerContinuation next = DispatchAsync;
+        for (int i = interceptors.Count - 1; i >= 0; i--)
+        {
+            RpcServerInterceptor interceptor = interceptors[i] ?? throw new InvalidOperationException("RpcServerOptions.Interceptors holds a null.");
+            RpcServerContinuation inner = next;
+            next = context => interceptor.InterceptAsync(context, inner);
+        }
+
+        return next;
+    }
+
+    /// <summary>The end of the interceptor chain: the generated dispatcher, its failures as <see cref="RpcException"/>s.</summary>
+    private static async ValueTask DispatchAsync(RpcCallContext context)
+    {
+        if (context.Dispatched)
+        {
+            throw new InvalidOperationException("An interceptor called next more than once for the same call.");
+        }
+
+        context.Dispatched = true;
+        try
+        {
+            await context.Service.DispatchAsync(context.ServerCall!).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw ServerErrors.FromImplementation(ex, context);
+        }
+    }
+
+    private void SendResult(ServerCall call, byte[][]? route, IReplySender sender)
+    {
+        ReadOnlySpan<byte> result = call.Call.Result;
+        long size = RpcHeader.Size + result.Length;
+        if (size > _options.MaxMessageSize)
+        {
+            // A reply the client would drop unread: tell it why instead.
+            SendError(route, sender, call.Request, RpcStatus.Internal,
+                $"the reply is {size} bytes, over the server's MaxMessageSize ({_options.MaxMessageSize} bytes); the call ran but its " +
+                "result was not sent. Return less per call, or raise the limit on both client and server.", record: true);
+            return;
+        }
+
+        RpcHeader request = call.Request;
+        var reply = new RpcHeader(MessageKind.Reply, RpcStatus.Ok, request.RequestId, request.ServiceId, request.MethodId, 0);
+        _cache?.Record(reply, result);
+        sender.Send(route, reply, result);
+    }
+
+    /// <summary>
+    /// The one way an error leaves the server: from the request's header (its ids echoed), a status and a message. Only
+    /// the outcome of a call that ran is <paramref name="record"/>ed for its retries.
+    /// </summary>
+    private void SendError(byte[][]? route, IReplySender sender, in RpcHeader request, RpcStatus status, string message, string? type = null, string? detail = null, bool record = false)
+    {
+        _errorBody.Reset();
+        PayloadCodec.WriteError(_errorBody, type, message, detail);
+        var error = new RpcHeader(MessageKind.Error, status, request.RequestId, request.ServiceId, request.MethodId, 0);
+        if (record)
+        {
+            _cache?.Record(error, _errorBody.WrittenSpan);
+        }
+
+        sender.Send(route, error, _errorBody.WrittenSpan);
+    }
+
+    private static string UnknownMethod(RpcServiceDispatcher dispatcher, uint methodId) =>
+        $"{dispatcher.ServiceName} has no method with id 0x{methodId:x8} on this server. " +
+        "The client was probably built from a newer contract than the server; deploy the server with the same contract.";
+}

@@ -1,0 +1,277 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using NetMQ;
+using NetMQ.Sockets;
+using TypedZmq.Protocol;
+using TypedZmq.Sockets;
+
+namespace TypedZmq.Server;
+
+/// <summary>
+/// The concurrent server: one ROUTER socket on a poller thread. Requests start as they arrive, up to
+/// <see cref="RpcServerOptions.MaxConcurrentCalls"/>; more wait in a bounded queue, and beyond it are refused. Calls that
+/// complete later come back through a <see cref="PollerMailbox{T}"/>, so only the poller thread touches the socket.
+/// </summary>
+internal sealed class RouterLoop : IServerLoop, IReplySender
+{
+    private const int MaxRoutingFrames = 16;
+
+    private readonly RpcServerOptions _options;
+    private readonly RequestHandler _handler;
+    private readonly RouterSocket _socket;
+    private readonly PollerMailbox<Completion> _completions;
+    private readonly NetMQPoller _poller;
+
+    // Poller thread only.
+    private readonly Dictionary<ulong, Peer> _peers = new();
+    private readonly Queue<QueuedRequest> _queued = new();
+
+    public RouterLoop(RpcServerOptions options, RequestHandler handler)
+    {
+        _options = options;
+        _handler = handler;
+        _socket = ServerSockets.Bind(new RouterSocket(), options, out string bound);
+        BoundEndpoint = bound;
+        _completions = new PollerMailbox<Completion>(OnCompletion, afterBatch: PumpQueue);
+        _poller = new NetMQPoller { _socket };
+        _completions.AttachTo(_poller);
+        _socket.ReceiveReady += OnRequestReady;
+    }
+
+    public string BoundEndpoint { get; }
+
+    public void Start() => _poller.RunAsync("TypedZmq.RpcServer.Concurrent", isBackgroundThread: true);
+
+    public void Wake() => _completions.Wake();
+
+    public bool Close(TimeSpan waitForThread)
+    {
+        // Calls that end from now on find the mailbox closed and are dropped without waiting for anything.
+        _completions.Close();
+        if (_poller.IsRunning)
+        {
+            _poller.Stop();
+        }
+
+        _poller.Dispose();
+        _socket.Dispose();
+        _completions.Dispose();
+        return true;
+    }
+
+    public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload) =>
+        // A ROUTER drops a reply to a peer that is gone or whose queue is full; it never blocks.
+        Frames.TrySend(_socket, route, delimiter: route is not null, header, payload, TimeSpan.FromSeconds(1));
+
+    // Poller thread.
+    private void OnRequestReady(object? sender, NetMQSocketEventArgs e)
+    {
+        // Serve what is there now, bounded so that completions are not starved, then let the poller loop again.
+        for (int i = 0; i < 256; i++)
+        {
+            if (!ReceiveOne())
+            {
+                return;
+            }
+        }
+    }
+
+    private bool ReceiveOne()
+    {
+        var frame = default(Msg);
+        frame.InitEmpty();
+        try
+        {
+            if (!_socket.TryReceive(ref frame, TimeSpan.Zero))
+            {
+                return false;
+            }
+
+            if (!ReadEnvelope(ref frame, out Peer? peer))
+            {
+                return true; // not even a routable message: nothing (more) to answer
+            }
+
+            int frames = 1 + (frame.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
+            if (_handler.IsDraining || _handler.InFlight >= _options.MaxConcurrentCalls)
+            {
+                QueueOrRefuse(peer, frame.SliceAsMemory(), frames);
+            }
+            else
+            {
+                Serve(peer, frame.SliceAsMemory(), frames);
+            }
+
+            return true;
+        }
+        finally
+        {
+            frame.Close();
+        }
+    }
+
+    private void Serve(Peer peer, ReadOnlyMemory<byte> message, int frames)
+    {
+        ServerCall? call = _handler.Begin(message, frames, peer.Info, peer.Route, this, out ValueTask pending);
+        if (call is not null)
+        {
+            // The socket goes on serving others meanwhile; the completion comes back through the mailbox.
+            _ = CompleteLaterAsync(pending, call, peer.Route);
+        }
+    }
+
+    private async Task CompleteLaterAsync(ValueTask pending, ServerCall call, byte[][] route)
+    {
+        Exception? failure = null;
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        // False when the server has stopped while the implementation ran: there is no socket left to answer on, and
+        // the result is dropped without waiting for anything.
+        _completions.TryPost(new Completion(call, route, failure));
+    }
+
+    // Poller thread.
+    private void OnCompletion(Completion completion) => _handler.Finish(completion.Call, completion.Failure, completion.Route, this);
+
+    private void QueueOrRefuse(Peer peer, ReadOnlyMemory<byte> message, int frames)
+    {
+        if (!_handler.IsDraining && _queued.Count < _options.MaxQueuedRequests)
+        {
+            _queued.Enqueue(new QueuedRequest(peer, message.ToArray(), frames));
+            return;
+        }
+
+        _handler.Refuse(message.Span, peer.Route, this, RpcStatus.Unavailable,
+            _handler.IsDraining
+                ? ServerErrors.Stopping
+                : $"the server is at its limit ({_options.MaxConcurrentCalls} calls running, {_queued.Count} waiting); the call was not run. Retry later.");
+    }
+
+    /// <summary>Starts queued requests while there is room; refuses them all once the server is stopping.</summary>
+    private void PumpQueue()
+    {
+        while (_queued.Count > 0 && (_handler.IsDraining || _handler.InFlight < _options.MaxConcurrentCalls))
+        {
+            QueuedRequest next = _queued.Dequeue();
+            if (_handler.IsDraining)
+            {
+                QueueOrRefuse(next.Peer, next.Message, next.Frames);
+            }
+            else
+            {
+                Serve(next.Peer, next.Message, next.Frames);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the routing frames up to and including the empty delimiter a REQ or DEALER peer puts before the body,
+    /// leaving the first body frame in <paramref name="msg"/>.
+    /// </summary>
+    private bool ReadEnvelope(ref Msg msg, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Peer? peer)
+    {
+        // The common case, a direct REQ or DEALER peer: [identity][empty][body...]. Its route is cached per peer, so
+        // serving a request allocates nothing for routing.
+        peer = null;
+        Peer first = PeerFor(ref msg);
+        if (!msg.HasMore)
+        {
+            _handler.RefuseUnroutable(first.Route, this);
+            return false;
+        }
+
+        msg.Close();
+        msg.InitEmpty();
+        if (!_socket.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
+        {
+            return false;
+        }
+
+        if (msg.Size == 0)
+        {
+            peer = first;
+            return ReadBodyStart(ref msg);
+        }
+
+        // Several routing frames (the request came through a proxy): collect them all.
+        var frames = new List<byte[]>(first.Route);
+        while (true)
+        {
+            frames.Add(msg.ToArray());
+            if (!msg.HasMore || frames.Count > MaxRoutingFrames)
+            {
+                if (msg.HasMore)
+                {
+                    Frames.DrainRemainingFrames(_socket, hasMore: true);
+                }
+
+                _handler.RefuseUnroutable(first.Route, this);
+                return false;
+            }
+
+            msg.Close();
+            msg.InitEmpty();
+            if (!_socket.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
+            {
+                return false;
+            }
+
+            if (msg.Size == 0)
+            {
+                peer = new Peer([.. frames], first.Info);
+                return ReadBodyStart(ref msg);
+            }
+        }
+    }
+
+    /// <summary>After the delimiter: leaves the first body frame in <paramref name="msg"/> (empty if there is none).</summary>
+    private bool ReadBodyStart(ref Msg msg)
+    {
+        bool more = msg.HasMore;
+        msg.Close();
+        msg.InitEmpty();
+        return !more || _socket.TryReceive(ref msg, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>The route and peer for the identity in <paramref name="msg"/>, cached for NetMQ's 5-byte identities.</summary>
+    private Peer PeerFor(ref Msg msg)
+    {
+        ReadOnlySpan<byte> identity = msg.Slice();
+        if (identity.Length != 5)
+        {
+            byte[] id = msg.ToArray();
+            return new Peer([id], new RpcPeer(id));
+        }
+
+        ulong key = ((ulong)identity[0] << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(identity.Slice(1));
+        if (!_peers.TryGetValue(key, out Peer? peer))
+        {
+            if (_peers.Count >= 10_000)
+            {
+                _peers.Clear(); // peers come and go; keep the cache bounded
+            }
+
+            byte[] id = msg.ToArray();
+            peer = new Peer([id], new RpcPeer(id));
+            _peers.Add(key, peer);
+        }
+
+        return peer;
+    }
+
+    /// <summary>Where replies to one connection go (its envelope, never written after creation), and who it is.</summary>
+    private sealed record Peer(byte[][] Route, RpcPeer Info);
+
+    private readonly record struct QueuedRequest(Peer Peer, byte[] Message, int Frames);
+
+    private readonly record struct Completion(ServerCall Call, byte[][] Route, Exception? Failure);
+}

@@ -1,0 +1,61 @@
+using System;
+using NetMQ;
+using TypedZmq.Sockets;
+
+namespace TypedZmq.Server;
+
+/// <summary>How both server kinds set up and bind their socket.</summary>
+internal static class ServerSockets
+{
+    /// <summary>Configures and binds <paramref name="socket"/>; disposes it and says what is wrong on failure.</summary>
+    public static TSocket Bind<TSocket>(TSocket socket, RpcServerOptions options, out string boundEndpoint)
+        where TSocket : NetMQSocket
+    {
+        try
+        {
+            socket.Options.MaxMsgSize = options.MaxMessageSize;
+
+            // Replies still queued when the server stops get a bounded chance to leave. Closing does not wait for it:
+            // ZeroMQ flushes in the background, and only NetMQConfig.Cleanup would block on it.
+            socket.Options.Linger = TimeSpan.FromSeconds(1);
+            boundEndpoint = BindEndpoint(socket, options.Endpoint);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static string BindEndpoint(NetMQSocket socket, string endpoint)
+    {
+        Endpoints.Validate(endpoint, "RpcServerOptions.Endpoint", "tcp://*:5555");
+        try
+        {
+            if (endpoint.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase) &&
+                (endpoint.EndsWith(":0", StringComparison.Ordinal) || endpoint.EndsWith(":*", StringComparison.Ordinal)))
+            {
+                string address = endpoint.Substring(0, endpoint.Length - 2);
+                int port = socket.BindRandomPort(address);
+                return address + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            socket.Bind(endpoint);
+            return socket.Options.LastEndpoint ?? endpoint;
+        }
+        catch (AddressAlreadyInUseException ex)
+        {
+            throw new InvalidOperationException(
+                $"Cannot listen on '{endpoint}': the address is already in use (another process, or another server in this one, " +
+                "listens there). Stop it, or choose another endpoint, for example tcp://127.0.0.1:0 for any free port.",
+                ex);
+        }
+        catch (Exception ex) when (ex is NetMQException or ArgumentException or System.Net.Sockets.SocketException)
+        {
+            throw new InvalidOperationException(
+                $"Cannot listen on '{endpoint}': {ex.Message.TrimEnd('.')}. Use the form tcp://*:5555, tcp://127.0.0.1:0 or inproc://name.",
+                ex);
+        }
+    }
+}
