@@ -30,7 +30,7 @@ foreach (int size in sizes)
     [
         new RawReqRep(), new TypedRequest(), new GrpcScenario(concurrent: false), new JsonRpcScenario(concurrent: false),
         new RawDealerRouter(), new TypedMultiplexed(), new GrpcScenario(concurrent: true), new JsonRpcScenario(concurrent: true),
-        new RawDealerRouter(typedFrameShape: true),
+        new RawDealerRouter(typedFrameShape: true), new TypedRequest(intercepted: true), new TypedMultiplexed(intercepted: true),
     ];
     var servers = new List<Process>();
     var serverOf = new Dictionary<Scenario, Process>();
@@ -156,6 +156,18 @@ static void AppendTable(
     report.AppendLine();
     report.AppendLine(CultureInfo.InvariantCulture, $"TypedZmq multiplexed vs gRPC, 100 concurrent: {Median(vsGrpc):0.00}x calls/s ({vsGrpc.Min():0.00}-{vsGrpc.Max():0.00}). " +
         $"TypedZmq request channel, allocated on the calling thread per call (result string included): {callingThreadBytes:N0} B.");
+    Scenario typedRequest = scenarios[1];
+    Scenario requestIntercepted = scenarios[9];
+    Scenario multiplexedIntercepted = scenarios[10];
+    double[] requestCost = Enumerable.Range(0, rounds)
+        .Select(r => results[typedRequest][r].CallsPerSecond / results[requestIntercepted][r].CallsPerSecond)
+        .ToArray();
+    double[] multiplexedCost = Enumerable.Range(0, rounds)
+        .Select(r => results[multiplexedIntercepted][r].CallsPerSecond / results[typedMultiplexed][r].CallsPerSecond)
+        .ToArray();
+    report.AppendLine();
+    report.AppendLine(CultureInfo.InvariantCulture, $"One trivial interceptor on each side, against none: request channel {Median(requestCost):0.00}x latency " +
+        $"({requestCost.Min():0.00}-{requestCost.Max():0.00}), multiplexed {Median(multiplexedCost):0.00}x calls/s ({multiplexedCost.Min():0.00}-{multiplexedCost.Max():0.00}).");
     report.AppendLine();
 }
 

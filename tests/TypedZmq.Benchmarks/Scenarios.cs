@@ -111,7 +111,10 @@ internal sealed class RawReqRep() : Scenario("raw NetMQ REQ/REP", Servers.RawRep
     }
 }
 
-internal sealed class TypedRequest() : Scenario("TypedZmq request channel", Servers.TypedReply, concurrent: false)
+internal sealed class TypedRequest(bool intercepted = false) : Scenario(
+    intercepted ? "TypedZmq request channel, one trivial interceptor each side" : "TypedZmq request channel",
+    intercepted ? Servers.TypedReplyIntercepted : Servers.TypedReply,
+    concurrent: false)
 {
     private RpcClient? _client;
     private IBench? _bench;
@@ -120,7 +123,13 @@ internal sealed class TypedRequest() : Scenario("TypedZmq request channel", Serv
     public override Task ConnectAsync(string address, string payload)
     {
         _payload = payload;
-        _client = new RpcClient(address);
+        var options = new RpcClientOptions { Endpoint = address };
+        if (intercepted)
+        {
+            options.Interceptors.Add(new PassThroughClientInterceptor());
+        }
+
+        _client = new RpcClient(options);
         _bench = _client.CreateProxy<IBench>();
         return Task.CompletedTask;
     }
@@ -223,7 +232,10 @@ internal sealed class RawDealerRouter(bool typedFrameShape = false) : Scenario(
     }
 }
 
-internal sealed class TypedMultiplexed() : Scenario("TypedZmq multiplexed, 100 in flight", Servers.TypedConcurrent, concurrent: true)
+internal sealed class TypedMultiplexed(bool intercepted = false) : Scenario(
+    intercepted ? "TypedZmq multiplexed, 100 in flight, one trivial interceptor each side" : "TypedZmq multiplexed, 100 in flight",
+    intercepted ? Servers.TypedConcurrentIntercepted : Servers.TypedConcurrent,
+    concurrent: true)
 {
     private RpcClient? _client;
     private IBench? _bench;
@@ -232,7 +244,13 @@ internal sealed class TypedMultiplexed() : Scenario("TypedZmq multiplexed, 100 i
     public override Task ConnectAsync(string address, string payload)
     {
         _payload = payload;
-        _client = new RpcClient(new RpcClientOptions { Endpoint = address, Channel = RpcChannelKind.Multiplexed });
+        var options = new RpcClientOptions { Endpoint = address, Channel = RpcChannelKind.Multiplexed };
+        if (intercepted)
+        {
+            options.Interceptors.Add(new PassThroughClientInterceptor());
+        }
+
+        _client = new RpcClient(options);
         _bench = _client.CreateProxy<IBench>();
         return Task.CompletedTask;
     }
@@ -306,4 +324,16 @@ internal sealed class JsonRpcScenario(bool concurrent) : Scenario(
         _tcp?.Dispose();
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>The cheapest interceptor there is: it only calls next. Measures what the pipeline itself costs.</summary>
+internal sealed class PassThroughClientInterceptor : RpcClientInterceptor
+{
+    public override ValueTask InterceptAsync(RpcClientContext context, RpcClientContinuation next) => next(context);
+}
+
+/// <summary>The server's counterpart of <see cref="PassThroughClientInterceptor"/>.</summary>
+internal sealed class PassThroughServerInterceptor : RpcServerInterceptor
+{
+    public override ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next) => next(context);
 }

@@ -24,6 +24,8 @@ internal static class Servers
     public const string RawRouter = "raw-router";
     public const string TypedReply = "typed-reply";
     public const string TypedConcurrent = "typed-concurrent";
+    public const string TypedReplyIntercepted = "typed-reply-intercepted";
+    public const string TypedConcurrentIntercepted = "typed-concurrent-intercepted";
     public const string Grpc = "grpc";
     public const string JsonRpc = "jsonrpc";
 
@@ -55,12 +57,20 @@ internal static class Servers
 
             case TypedReply:
             case TypedConcurrent:
+            case TypedReplyIntercepted:
+            case TypedConcurrentIntercepted:
             {
-                using var server = new RpcServer(new RpcServerOptions
+                var options = new RpcServerOptions
                 {
                     Endpoint = "tcp://127.0.0.1:0",
-                    Kind = kind == TypedReply ? RpcServerKind.Reply : RpcServerKind.Concurrent,
-                });
+                    Kind = kind is TypedReply or TypedReplyIntercepted ? RpcServerKind.Reply : RpcServerKind.Concurrent,
+                };
+                if (kind is TypedReplyIntercepted or TypedConcurrentIntercepted)
+                {
+                    options.Interceptors.Add(new PassThroughServerInterceptor());
+                }
+
+                using var server = new RpcServer(options);
                 server.AddService<IBench>(new Bench());
                 server.Start();
                 Ready(server.BoundEndpoint!);

@@ -22,6 +22,12 @@ public interface ICounter
     [RpcMethod(Idempotent = true)]
     string Name();
 
+    /// <summary>Which attempt of its call the server saw this request as (<see cref="RpcCallContext.Attempt"/>).</summary>
+    /// <param name="delayMilliseconds">How long the server takes (asynchronously).</param>
+    /// <returns>The attempt number.</returns>
+    [RpcMethod(Idempotent = true)]
+    Task<int> LastAttemptAsync(int delayMilliseconds);
+
     /// <summary>Returns its argument: a string parameter for the hostile-payload tests.</summary>
     /// <param name="text">Any text.</param>
     /// <returns>The same text.</returns>
@@ -66,6 +72,13 @@ public sealed class Counter(string name = "counter") : ICounter
     }
 
     public string Echo(string text) => text;
+
+    public async Task<int> LastAttemptAsync(int delayMilliseconds)
+    {
+        int attempt = RpcCallContext.Current!.Attempt;
+        await Delay(delayMilliseconds, attempt);
+        return attempt;
+    }
 
     private Task Delay(int milliseconds, int run) =>
         milliseconds > 0 && (!SlowOnlyFirst || run == 1) ? Task.Delay(milliseconds) : Task.CompletedTask;

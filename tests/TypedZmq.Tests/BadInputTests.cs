@@ -72,6 +72,12 @@ public sealed class BadInputTests : TransportTheories
         { "unknown method", [Message(Header(1, 7, ServiceId, 0xDEADBEEF), Int32s(1, 2))], RpcStatus.Unimplemented, "no method with id 0xdeadbeef" },
         { "unknown service", [Message(Header(1, 7, 0xDEADBEEF, AddId), Int32s(1, 2))], RpcStatus.Unimplemented, "no service with id 0xdeadbeef" },
         { "expired deadline", [Message(Header(1, 7, ServiceId, AddId, deadline: 1), Int32s(1, 2))], RpcStatus.DeadlineExceeded, "was not run" },
+        { "metadata flag, no block", [Header(1, 7, ServiceId, AddId, flags: HasMetadata)], RpcStatus.BadRequest, "ends before its length" },
+        { "metadata block past the end", [Message(Header(1, 7, ServiceId, AddId, flags: HasMetadata), Int32s(100, 1, 2))], RpcStatus.BadRequest, "claims 100 bytes" },
+        { "metadata block over 16 KiB", [Message(Header(1, 7, ServiceId, AddId, flags: HasMetadata), [.. Int32s(20_000), .. new byte[20_000]])], RpcStatus.BadRequest, "at most 16380" },
+        { "empty metadata key", [Message(Header(1, 7, ServiceId, AddId, flags: HasMetadata), [.. Int32s(5), 0, 0, 0, 0, 0, .. Int32s(1, 2)])], RpcStatus.BadRequest, "is empty or runs past" },
+        { "metadata key with a space", [Message(Header(1, 7, ServiceId, AddId, flags: HasMetadata), [.. MetadataBlock(("a b", [])), .. Int32s(1, 2)])], RpcStatus.BadRequest, "not printable ASCII" },
+        { "metadata value past its block", [Message(Header(1, 7, ServiceId, AddId, flags: HasMetadata), [.. Int32s(6), 1, (byte)'k', .. Int32s(50), .. Int32s(1, 2)])], RpcStatus.BadRequest, "claims 50 bytes" },
     };
 
     [Theory]
@@ -90,6 +96,20 @@ public sealed class BadInputTests : TransportTheories
         Assert.Contains(message, ReadError(frame).Message);
         Assert.Equal(0, server.Implementation.Adds);
         Assert.Equal(5, server.Proxy().Add(2, 3));
+    }
+
+    [Fact]
+    public void A_request_with_metadata_built_from_the_protocol_document_is_answered()
+    {
+        using var server = TestServer.Start(Transport.Tcp);
+        using var peer = new RawPeer(server.Endpoint);
+        byte[] block = MetadataBlock(("x-trace", Encoding.ASCII.GetBytes("abc")), ("x-empty", []));
+
+        List<byte[]> reply = peer.Exchange(Message(Header(kind: 1, requestId: 43, ServiceId, AddId, flags: HasMetadata | (1 << 8)), [.. block, .. Int32s(2, 3)]));
+
+        byte[] frame = Assert.Single(reply);
+        Assert.Equal(RpcStatus.Ok, ParseHeader(frame).Status);
+        Assert.Equal(Int32s(5), Payload(frame));
     }
 
     [Fact]

@@ -14,13 +14,23 @@ public sealed class InteropTests
     public async Task A_pyzmq_client_following_the_protocol_document_gets_typed_replies_and_clear_errors()
     {
         string python = FindPythonWithZmq();
-        using RpcServer server = GreeterServer.Start("tcp://127.0.0.1:0", TextWriter.Null);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<RpcMetadata>();
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Interceptors = { new MetadataRecorder(seen) } });
+        server.AddService<HelloWorld.Contracts.IGreeter>(new Greeter(TextWriter.Null));
+        server.Start();
         string script = Path.Combine(AppContext.BaseDirectory, "Interop", "typed_client.py");
 
         string output = await RunAsync(python, [script, server.BoundEndpoint!]);
 
         Assert.Contains("typed reply: World", output);
+        Assert.Contains("typed reply with metadata: World", output);
         Assert.Contains("plain Hello: kind=3 status=BadRequest message=TypedZmq could not read this request", output);
+        RpcMetadata[] calls = seen.ToArray();
+        Assert.Equal(2, calls.Length);
+        Assert.Empty(calls[0]);
+        Assert.Equal("py-123", calls[1].GetString("x-trace"));
+        Assert.True(calls[1].TryGetValue("x-bin", out ReadOnlyMemory<byte> binary));
+        Assert.Equal(new byte[] { 0x00, 0xFF }, binary.ToArray());
     }
 
     [Theory]
@@ -79,5 +89,14 @@ public sealed class InteropTests
 
         Assert.Skip(Missing);
         return "";
+    }
+
+    private sealed class MetadataRecorder(System.Collections.Concurrent.ConcurrentQueue<RpcMetadata> seen) : RpcServerInterceptor
+    {
+        public override ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next)
+        {
+            seen.Enqueue(context.RequestMetadata);
+            return next(context);
+        }
     }
 }

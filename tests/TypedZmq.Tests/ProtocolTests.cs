@@ -69,6 +69,36 @@ public sealed partial class ProtocolTests
     }
 
     [Fact]
+    public void The_document_metadata_example_is_what_the_runtime_writes_and_reads()
+    {
+        byte[] documented = Convert.FromHexString("0F000000" + "07782D7472616365" + "03000000616263");
+        var metadata = new RpcMetadata { { "x-trace", "abc" } };
+        var written = new byte[MetadataBlock.EncodedSize(metadata)];
+
+        MetadataBlock.Write(metadata, written);
+
+        Assert.Equal(documented, written);
+        Assert.Equal(documented, WireFormat.MetadataBlock(("x-trace", "abc"u8.ToArray())));
+        Assert.True(MetadataBlock.TryRead(documented, out RpcMetadata? read, out int size, out _));
+        Assert.Equal(documented.Length, size);
+        Assert.Equal("abc", read!.GetString("x-trace"));
+    }
+
+    [Fact]
+    public void Header_flags_carry_the_metadata_bit_and_the_attempt_in_bits_8_to_15()
+    {
+        var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, 1, 2, 3, 0, RpcHeader.RequestFlags(hasMetadata: true, attempt: 3));
+        var bytes = new byte[RpcHeader.Size];
+
+        header.Write(bytes);
+
+        Assert.Equal(new byte[] { 0x01, 0x03, 0x00, 0x00 }, bytes[4..8]);
+        Assert.Equal(HeaderParseResult.Ok, RpcHeader.TryParse(bytes, out RpcHeader parsed, out _));
+        Assert.True(parsed.HasMetadata);
+        Assert.Equal(3, parsed.Attempt);
+    }
+
+    [Fact]
     public void A_UTF16_encoded_string_argument_is_accepted_too()
     {
         using var server = TestServer.Start(Transport.Inproc);

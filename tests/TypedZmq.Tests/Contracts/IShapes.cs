@@ -43,7 +43,24 @@ public interface IShapes
 
     /// <summary>Waits without looking at any token: an implementation that ignores the server's stop.</summary>
     Task<string> StubbornAsync(int milliseconds);
+
+    /// <summary>What the server's call context says about this call, read in the implementation before and after an await.</summary>
+    Task<CallSeen> DescribeCallAsync(string metadataKey);
 }
+
+/// <summary>A call as its implementation saw it through <see cref="RpcCallContext.Current"/>.</summary>
+[MemoryPackable]
+public sealed partial record CallSeen(
+    string Service,
+    string Method,
+    uint MethodId,
+    ulong RequestId,
+    int Attempt,
+    long? DeadlineUnixMs,
+    string? Metadata,
+    bool SameContextAfterAwait,
+    bool TokenCanBeCancelled,
+    string Peer);
 
 /// <summary>A user record serialized by MemoryPack's own generator, from the same assembly as the contract.</summary>
 [MemoryPackable]

@@ -27,6 +27,9 @@ public sealed class Shapes : IShapes
     /// <summary>The most SlowAsync calls that were running at the same moment: proof of concurrency without timing.</summary>
     public int MaxSlowRunning => Volatile.Read(ref _maxSlowRunning);
 
+    /// <summary>How many SlowAsync calls are running now.</summary>
+    public int SlowRunning => Volatile.Read(ref _slowRunning);
+
     /// <summary>How many StubbornAsync calls have started, and how many have finished their wait.</summary>
     public int StubbornStarted => Volatile.Read(ref _stubbornStarted);
 
@@ -126,5 +129,23 @@ public sealed class Shapes : IShapes
         await Task.Delay(milliseconds);
         Interlocked.Increment(ref _stubbornFinished);
         return "stubborn";
+    }
+
+    public async Task<CallSeen> DescribeCallAsync(string metadataKey)
+    {
+        RpcCallContext before = RpcCallContext.Current ?? throw new InvalidOperationException("no call context");
+        await Task.Yield();
+        RpcCallContext after = RpcCallContext.Current ?? throw new InvalidOperationException("no call context after await");
+        return new CallSeen(
+            after.ServiceName,
+            after.MethodName,
+            after.MethodId,
+            after.RequestId,
+            after.Attempt,
+            after.Deadline?.ToUnixTimeMilliseconds(),
+            after.RequestMetadata.GetString(metadataKey),
+            ReferenceEquals(before, after),
+            after.CancellationToken.CanBeCanceled,
+            after.Peer.ToString());
     }
 }

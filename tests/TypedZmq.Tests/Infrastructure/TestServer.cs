@@ -13,23 +13,38 @@ public sealed class TestServer : IDisposable
             ? "tcp://127.0.0.1:0"
             : $"inproc://typedzmq-test-{Guid.NewGuid():N}";
         // Tests pass options with a placeholder endpoint; the real one is chosen here, unique per test.
-        options ??= new RpcServerOptions { Endpoint = endpoint };
-        Server = new RpcServer(new RpcServerOptions
-        {
-            Endpoint = endpoint,
-            Kind = options.Kind,
-            IncludeExceptionDetails = options.IncludeExceptionDetails,
-            MaxMessageSize = options.MaxMessageSize,
-            MaxConcurrentCalls = options.MaxConcurrentCalls,
-            MaxQueuedRequests = options.MaxQueuedRequests,
-            StopTimeout = options.StopTimeout,
-        });
+        Server = new RpcServer(WithEndpoint(options ?? new RpcServerOptions { Endpoint = endpoint }, endpoint));
         Server.AddService<IShapes>(Implementation);
         Server.Start();
         Endpoint = Server.BoundEndpoint!;
     }
 
     public Shapes Implementation { get; } = new();
+
+    /// <summary>
+    /// A copy of <paramref name="template"/> on <paramref name="endpoint"/>: every setting, interceptors included
+    /// (<c>TestServerTests</c> fails when a new setting is not copied here).
+    /// </summary>
+    public static RpcServerOptions WithEndpoint(RpcServerOptions template, string endpoint)
+    {
+        var options = new RpcServerOptions
+        {
+            Endpoint = endpoint,
+            Kind = template.Kind,
+            IncludeExceptionDetails = template.IncludeExceptionDetails,
+            MaxMessageSize = template.MaxMessageSize,
+            MaxConcurrentCalls = template.MaxConcurrentCalls,
+            MaxQueuedRequests = template.MaxQueuedRequests,
+            StopTimeout = template.StopTimeout,
+            ReplyCacheSize = template.ReplyCacheSize,
+        };
+        foreach (RpcServerInterceptor interceptor in template.Interceptors)
+        {
+            options.Interceptors.Add(interceptor);
+        }
+
+        return options;
+    }
 
     public RpcServer Server { get; }
 

@@ -22,13 +22,14 @@ public static class WireFormat
         return hash;
     }
 
-    public static byte[] Header(byte kind, ulong requestId, uint serviceId, uint methodId, long deadline = 0, byte version = 1, byte magic = 0x54, byte status = 0)
+    public static byte[] Header(byte kind, ulong requestId, uint serviceId, uint methodId, long deadline = 0, byte version = 1, byte magic = 0x54, byte status = 0, uint flags = 0)
     {
         var header = new byte[HeaderSize];
         header[0] = magic;
         header[1] = version;
         header[2] = kind;
         header[3] = status;
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), flags);
         BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(8), requestId);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), serviceId);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(20), methodId);
@@ -45,6 +46,24 @@ public static class WireFormat
         }
 
         return bytes;
+    }
+
+    /// <summary>Flag bit 0: a metadata block follows the header.</summary>
+    public const uint HasMetadata = 1;
+
+    /// <summary>A metadata block: uint32 length of what follows, then per entry uint8 key length, ASCII key, uint32 value length, value.</summary>
+    public static byte[] MetadataBlock(params (string Key, byte[] Value)[] entries)
+    {
+        var body = new List<byte>();
+        foreach ((string key, byte[] value) in entries)
+        {
+            body.Add((byte)key.Length);
+            body.AddRange(Encoding.ASCII.GetBytes(key));
+            body.AddRange(BitConverter.GetBytes((uint)value.Length));
+            body.AddRange(value);
+        }
+
+        return [.. BitConverter.GetBytes((uint)body.Count), .. body];
     }
 
     /// <summary>A message frame: the 32-byte header, then the payload.</summary>

@@ -1,8 +1,9 @@
 """A TypedZmq client written from docs/protocol.md alone, with pyzmq and no .NET.
 
 Usage: python3 typed_client.py ENDPOINT
-Calls HelloWorld.Contracts.IGreeter.SayHello("Hello") and prints the typed reply, then sends a plain "Hello"
-frame the way a non-TypedZmq peer would and prints the error the server sends back.
+Calls HelloWorld.Contracts.IGreeter.SayHello("Hello") and prints the typed reply, calls it again with request metadata
+(flag bit 0 and a metadata block after the header), then sends a plain "Hello" frame the way a non-TypedZmq peer would
+and prints the error the server sends back.
 """
 import struct
 import sys
@@ -12,7 +13,9 @@ import zmq
 MAGIC, VERSION = 0x54, 1
 REQUEST, REPLY, ERROR = 1, 2, 3
 STATUS = {0: "Ok", 1: "Cancelled", 2: "DeadlineExceeded", 3: "Unavailable", 4: "Unimplemented",
-          5: "BadRequest", 6: "UnsupportedVersion", 7: "RemoteError", 8: "Internal"}
+          5: "BadRequest", 6: "UnsupportedVersion", 7: "RemoteError", 8: "Internal", 9: "Unauthenticated",
+          10: "PermissionDenied", 11: "ResourceExhausted"}
+HAS_METADATA = 0x1  # flags bit 0; bits 8-15 carry the attempt number
 HEADER = struct.Struct("<BBBBIQIIq")  # magic, version, kind, status, flags, request id, service, method, deadline
 
 
@@ -42,9 +45,17 @@ def read_string(buf, offset):
     return buf[offset:offset + size].decode("utf-8"), offset + size
 
 
-def call(sock, service, signature, payload, request_id):
-    header = HEADER.pack(MAGIC, VERSION, REQUEST, 0, 0, request_id, fnv1a(service), fnv1a(signature), 0)
-    sock.send(header + payload)  # one frame: the 32-byte header, then the payload
+def metadata_block(entries):
+    """uint32 length of what follows, then per entry: uint8 key length, ASCII key, uint32 value length, value."""
+    body = b"".join(struct.pack("<B", len(k)) + k.encode("ascii") + struct.pack("<I", len(v)) + v for k, v in entries)
+    return struct.pack("<I", len(body)) + body
+
+
+def call(sock, service, signature, payload, request_id, metadata=None):
+    flags = (1 << 8) | (HAS_METADATA if metadata else 0)  # attempt 1
+    header = HEADER.pack(MAGIC, VERSION, REQUEST, 0, flags, request_id, fnv1a(service), fnv1a(signature), 0)
+    block = metadata_block(metadata) if metadata else b""
+    sock.send(header + block + payload)  # one frame: the 32-byte header, the metadata block if any, then the payload
     reply = sock.recv()
     magic, version, kind, status, _, rid, _, _, _ = HEADER.unpack_from(reply)
     reply_payload = reply[HEADER.size:]
@@ -67,6 +78,11 @@ def main():
     payload = call(sock, "HelloWorld.Contracts.IGreeter", "SayHello(System.String)", write_string("Hello"), 1)
     reply, _ = read_string(payload, 0)
     print("typed reply: %s" % reply)
+
+    payload = call(sock, "HelloWorld.Contracts.IGreeter", "SayHello(System.String)", write_string("Hello"), 2,
+                   metadata=[("x-trace", b"py-123"), ("x-bin", b"\x00\xff")])
+    reply, _ = read_string(payload, 0)
+    print("typed reply with metadata: %s" % reply)
 
     sock.send(b"Hello")
     reply = sock.recv()
