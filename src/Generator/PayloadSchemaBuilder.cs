@@ -54,6 +54,8 @@ internal sealed class PayloadSchemaBuilder
     private readonly Compilation _compilation;
     private readonly Dictionary<ITypeSymbol, string> _named = new(SymbolEqualityComparer.Default);
     private readonly List<SchemaDefinition> _definitions = [];
+    private readonly HashSet<string> _fields = [];
+    private readonly Dictionary<string, int> _order = [];
 
     public PayloadSchemaBuilder(Compilation compilation) => _compilation = compilation;
 
@@ -384,18 +386,43 @@ internal sealed class PayloadSchemaBuilder
     private string Grouping(ITypeSymbol key, ITypeSymbol element) =>
         $"{Schema}.Record({For(key)}, {Schema}.Sequence({For(element)}))";
 
+    /// <summary>A readable, unique field name for a named schema (the type's name), and the expression that reads it.</summary>
     private string Reserve(INamedTypeSymbol type)
     {
-        string field = "s_schema" + _named.Count.ToString(CultureInfo.InvariantCulture);
-        _named.Add(type, field);
+        string name = FieldName(type);
+        for (int n = 2; _fields.Contains(name); n++)
+        {
+            name = FieldName(type) + n.ToString(CultureInfo.InvariantCulture);
+        }
+
+        _fields.Add(name);
+        string reference = "Schemas." + name;
+        _named.Add(type, reference);
         _definitions.Add(null!); // placeholder, keeps definitions in the order types were reached
-        return field;
+        _order.Add(reference, _definitions.Count - 1);
+        return reference;
     }
 
-    private void Complete(string field, string fieldType, string factory, string defineArguments)
+    private void Complete(string reference, string fieldType, string factory, string defineArguments) =>
+        _definitions[_order[reference]] = new SchemaDefinition(reference.Substring("Schemas.".Length), fieldType, factory, defineArguments);
+
+    private static string FieldName(INamedTypeSymbol type)
     {
-        int index = int.Parse(field.Substring("s_schema".Length), CultureInfo.InvariantCulture);
-        _definitions[index] = new SchemaDefinition(field, fieldType, factory, defineArguments);
+        var name = new System.Text.StringBuilder(type.Name);
+        foreach (ITypeSymbol argument in type.TypeArguments)
+        {
+            name.Append('_').Append(argument.Name.Length > 0 ? argument.Name : "T");
+        }
+
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (!char.IsLetterOrDigit(name[i]) && name[i] != '_')
+            {
+                name[i] = '_';
+            }
+        }
+
+        return name.ToString();
     }
 
     private bool IsAccessible(ITypeSymbol type) => _compilation.IsSymbolAccessibleWithin(type, _compilation.Assembly);

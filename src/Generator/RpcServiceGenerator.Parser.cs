@@ -69,7 +69,8 @@ public sealed partial class RpcServiceGenerator
             return new ServiceModel(
                 service.ContainingNamespace.IsGlobalNamespace ? "" : service.ContainingNamespace.ToDisplayString(),
                 service.ToDisplayString(ContractSymbols.CodeFormat),
-                TypeNamePrefix(service),
+                GeneratedNamespace(service),
+                compilation is CSharpCompilation { LanguageVersion: >= LanguageVersion.CSharp11 },
                 serviceName,
                 serviceId,
                 service.ToDisplayString(ContractSymbols.IdFormat).Replace('<', '[').Replace('>', ']') + ".TypedZmq.g.cs",
@@ -131,21 +132,16 @@ public sealed partial class RpcServiceGenerator
                 resultSchema);
         }
 
-        /// <summary><c>IGreeter</c> becomes <c>Greeter</c>; nested interfaces get their containing types' names in front.</summary>
-        private static string TypeNamePrefix(INamedTypeSymbol service)
+        /// <summary><c>Shop.IOrders</c> gets <c>TypedZmq.Generated.Shop.IOrders</c>; keywords among the segments are escaped.</summary>
+        private static string GeneratedNamespace(INamedTypeSymbol service)
         {
-            string name = service.Name;
-            if (name.Length > 1 && name[0] == 'I' && char.IsUpper(name[1]))
+            var segments = new List<string>();
+            for (ISymbol? symbol = service; symbol is not null and not INamespaceSymbol { IsGlobalNamespace: true }; symbol = symbol.ContainingSymbol)
             {
-                name = name.Substring(1);
+                segments.Insert(0, EscapeName(symbol.Name));
             }
 
-            for (INamedTypeSymbol? outer = service.ContainingType; outer is not null; outer = outer.ContainingType)
-            {
-                name = outer.Name + "_" + name;
-            }
-
-            return name;
+            return "TypedZmq.Generated." + string.Join(".", segments);
         }
 
         private static string EscapeName(string name) =>

@@ -76,6 +76,10 @@ public sealed class Orders : IOrders
     }
 
     public ValueTask<int> CountAsync() => new(_store.Count);
+
+    /// <inheritdoc />
+    [Obsolete("Use Collections instead.")]
+    public int OnOrder(string sku) => _store.Values.SelectMany(o => o.Lines).Where(l => l.Sku == sku).Sum(l => l.Quantity);
 }
 
 /// <summary>The implementation of the plain-assembly contract.</summary>

@@ -118,4 +118,24 @@ public interface IOrders : IVersioned
     /// <summary>ValueTask of T.</summary>
     /// <returns>How many orders are stored.</returns>
     ValueTask<int> CountAsync();
+
+    /// <summary>An obsolete method: its generated proxy and dispatcher must still build with warnings as errors.</summary>
+    /// <param name="sku">The article.</param>
+    /// <returns>How many are on order.</returns>
+    [Obsolete("Use Collections instead.")]
+    int OnOrder(string sku);
+}
+
+/// <summary>Named like what the generator used to emit next to <see cref="IOrders"/>: the user's own type must win.</summary>
+public sealed class OrdersProxy
+{
+    /// <summary>A marker.</summary>
+    public const string Owner = "user";
+}
+
+/// <summary>Named like one of the generated types: it must not collide with them.</summary>
+public sealed class Proxy
+{
+    /// <summary>A marker.</summary>
+    public const string Owner = "user";
 }

@@ -37,6 +37,18 @@ public sealed class WideContractTests : IDisposable
     }
 
     [Fact]
+    public async Task An_obsolete_method_is_generated_and_called_and_user_types_named_like_generated_ones_stay_the_users()
+    {
+        await Orders.StoreAsync(new Order(Guid.NewGuid(), [new Line("pen", 3, null)], Priority.Low, []));
+
+#pragma warning disable CS0618 // Deliberate: calling the obsolete method is the point.
+        Assert.Equal(3, Orders.OnOrder("pen"));
+#pragma warning restore CS0618
+        Assert.Equal("user", OrdersProxy.Owner);
+        Assert.Equal("user", Proxy.Owner);
+    }
+
+    [Fact]
     public void Nullable_annotations_travel_as_nulls()
     {
         Assert.Null(Orders.Maybe(null, null));

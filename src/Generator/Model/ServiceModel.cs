@@ -6,7 +6,11 @@ namespace TypedZmq.Generator.Model;
 /// </summary>
 /// <param name="Namespace">The interface's namespace, or empty for the global namespace.</param>
 /// <param name="InterfaceType">The fully qualified interface, for example <c>global::HelloWorld.Contracts.IGreeter</c>.</param>
-/// <param name="TypeNamePrefix">The prefix of the generated type names, for example <c>Greeter</c>.</param>
+/// <param name="GeneratedNamespace">
+/// The namespace of the generated types, one per service (<c>TypedZmq.Generated.</c> and the interface's full name), so
+/// they never meet a user's own types.
+/// </param>
+/// <param name="FileLocal">Whether the generated types are <c>file</c>-local (C# 11 and later) rather than internal.</param>
 /// <param name="ServiceName">The service's wire name.</param>
 /// <param name="ServiceId">The service id.</param>
 /// <param name="HintName">The generated file's hint name.</param>
@@ -20,7 +24,8 @@ namespace TypedZmq.Generator.Model;
 internal sealed record ServiceModel(
     string Namespace,
     string InterfaceType,
-    string TypeNamePrefix,
+    string GeneratedNamespace,
+    bool FileLocal,
     string ServiceName,
     uint ServiceId,
     string HintName,

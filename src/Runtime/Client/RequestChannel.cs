@@ -109,12 +109,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                             return ExchangeLocked<TResult>(request, attempt, deadline, cancellationToken);
                         }
 
-                        // A REQ socket can only be waited on by blocking, so the exchange runs on a thread-pool thread:
-                        // the caller's thread (a UI or request thread) is never blocked, and at most one pool thread per
-                        // client waits at a time because the gate admits one call. The multiplexed channel avoids even that.
-                        int current = attempt;
-                        return await Task.Run(() => ExchangeLocked<TResult>(request, current, deadline, cancellationToken), CancellationToken.None)
-                            .ConfigureAwait(false);
+                        return await ExchangeOnPoolThreadAsync<TResult>(request, attempt, deadline, cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -144,6 +139,15 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             request.Return();
         }
     }
+
+    /// <summary>
+    /// A REQ socket can only be waited on by blocking, so an asynchronous exchange runs on a thread-pool thread: the
+    /// caller's thread (a UI or request thread) is never blocked, and at most one pool thread per client waits at a time
+    /// because the gate admits one call. The multiplexed channel avoids even that. (A method of its own, so that the
+    /// closure is not allocated on the synchronous path.)
+    /// </summary>
+    private Task<TResult> ExchangeOnPoolThreadAsync<TResult>(RpcRequest request, int attempt, CallDeadline deadline, CancellationToken cancellationToken) =>
+        Task.Run(() => ExchangeLocked<TResult>(request, attempt, deadline, cancellationToken), CancellationToken.None);
 
     private bool ShouldRetry(RpcMethod method, RpcException error, int attempt) =>
         !_disposed && CallPolicy.MayRetry(_options, method, error.Status, attempt);

@@ -11,7 +11,8 @@ namespace TypedZmq.Generator.Tests.Infrastructure;
 /// <item><c>{TestClass}.{TestMethod}#{HintName}.verified.cs</c> next to the test file holds the accepted output;</item>
 /// <item>on a mismatch or a missing snapshot the actual output is written to <c>.received.cs</c> beside it and the
 /// test fails with a diff; a passing run deletes any stale <c>.received.cs</c>;</item>
-/// <item>set <c>TYPEDZMQ_ACCEPT_SNAPSHOTS=1</c> to accept the received output (never honoured when <c>CI=true</c>).</item>
+/// <item>set <c>TYPEDZMQ_ACCEPT_SNAPSHOTS=1</c> to accept the received output (never honoured when <c>CI=true</c>);</item>
+/// <item>the generator's version is scrubbed (as Verify scrubs), so a version bump does not rewrite every snapshot.</item>
 /// </list>
 /// </summary>
 public static class Snapshot
@@ -33,7 +34,7 @@ public static class Snapshot
         string stem = $"{testClass}.{testMethod}#{Path.GetFileNameWithoutExtension(hintName)}";
         string verifiedPath = Path.Combine(directory, stem + ".verified.cs");
         string receivedPath = Path.Combine(directory, stem + ".received.cs");
-        actual = Normalize(actual);
+        actual = Scrub(Normalize(actual));
 
         string? verified = File.Exists(verifiedPath) ? Normalize(File.ReadAllText(verifiedPath)) : null;
         if (verified == actual)
@@ -60,6 +61,10 @@ public static class Snapshot
     }
 
     private static string Normalize(string text) => text.Replace("\r\n", "\n").TrimStart('\uFEFF');
+
+    /// <summary>Replaces what changes from build to build without changing the code's meaning: the generator's version.</summary>
+    public static string Scrub(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, "GeneratedCode\\(\"TypedZmq\\.Generator\", \"[^\"]*\"\\)", "GeneratedCode(\"TypedZmq.Generator\", \"{version}\")");
 
     /// <summary>A readable line diff: the changed region with a few lines of context.</summary>
     private static string Diff(string expected, string actual)

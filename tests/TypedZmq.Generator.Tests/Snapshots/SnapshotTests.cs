@@ -157,6 +157,58 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void Obsolete_contract_members_build_without_warnings() => Verify("""
+        using System;
+        namespace Legacy;
+        [Obsolete("use Money")] public enum Cents { Zero }
+        [TypedZmq.RpcService]
+        public interface IBilling
+        {
+            [Obsolete("use Charge")] int OldCharge(int cents);
+            [Obsolete] void Forget();
+            int Charge(decimal amount);
+            [Obsolete] Cents Round(Cents value);
+        }
+        """);
+
+    [Fact]
+    public void User_types_and_parameters_named_like_generated_ones_do_not_collide() => Verify("""
+        namespace Shop;
+        public sealed class Proxy { }
+        public sealed class Dispatcher { }
+        public sealed class Methods { }
+        public sealed class Schemas { }
+        public sealed class Registration { }
+        public sealed class GreeterProxy { }
+        public sealed class GreeterDispatcher { }
+        [TypedZmq.RpcService]
+        public interface IGreeter
+        {
+            string SayHello(string call, int Methods, string _service);
+            int All(int All);
+            int All(string Proxy);
+        }
+        """);
+
+    [Fact]
+    public void Before_CSharp_11_generated_types_are_internal_in_a_namespace_of_their_own()
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run(Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp10, """
+            namespace Shop;
+            public sealed class Proxy { }
+            [TypedZmq.RpcService]
+            public interface IGreeter
+            {
+                string SayHello(string name);
+            }
+            """);
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.CompilationDiagnostics(output));
+        Snapshot.VerifyGenerated(result);
+    }
+
+    [Fact]
     public void Keyword_parameter_names_and_overloads() => Verify("""
         namespace Shapes;
         [TypedZmq.RpcService]
