@@ -1,5 +1,3 @@
-using TypedZmq;
-
 namespace TypedZmq.FaultServer;
 
 /// <summary>A counter whose executions the reliability tests count, to check what each delivery semantic promises.</summary>

@@ -54,8 +54,8 @@ public sealed class DiagnosticTests
 
     [Theory]
     [InlineData("int Count { get; }", "Count", "'Count' is a property")]
-    [InlineData("event System.EventHandler Changed;", "Changed", "'Changed' is a event")]
-    [InlineData("int this[int i] { get; }", "this", "'this[]' is a indexer")]
+    [InlineData("event System.EventHandler Changed;", "Changed", "'Changed' is an event")]
+    [InlineData("int this[int i] { get; }", "this", "'this[]' is an indexer")]
     public async Task TZMQ0004_properties_events_and_indexers(string member, string span, string message)
     {
         Diagnostic d = Assert.Single(await AnalyzeAsync($$"""

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Collections.Immutable;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -40,7 +39,7 @@ public sealed class IncrementalTests
         }
         """;
 
-    private static readonly string[] TrackedSteps = ["Services", "ServiceModels", "ImportedServices", "ImportedServiceModels"];
+    private static readonly string[] TrackedSteps = [TrackingNames.Services, TrackingNames.ServiceModels, TrackingNames.ImportedServices, TrackingNames.ImportedServiceModels];
 
     [Fact]
     public void An_unrelated_edit_leaves_every_step_cached()
@@ -51,7 +50,7 @@ public sealed class IncrementalTests
         CSharpCompilation second = ReplaceTree(first, 1, Unrelated.Replace("x * 2", "x + x", StringComparison.Ordinal));
         GeneratorRunResult result = driver.RunGenerators(second, TestContext.Current.CancellationToken).GetRunResult().Results.Single();
 
-        foreach (string step in new[] { "Services", "ServiceModels" })
+        foreach (string step in new[] { TrackingNames.Services, TrackingNames.ServiceModels })
         {
             Assert.All(
                 Outputs(result, step),
@@ -75,7 +74,7 @@ public sealed class IncrementalTests
         GeneratorRunResult result = driver.RunGenerators(second, TestContext.Current.CancellationToken).GetRunResult().Results.Single();
 
         Assert.Contains(
-            Outputs(result, "ServiceModels"),
+            Outputs(result, TrackingNames.ServiceModels),
             output => output.Reason == IncrementalStepRunReason.Modified);
         Assert.Contains("long quantity", result.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
     }
@@ -91,7 +90,7 @@ public sealed class IncrementalTests
         GeneratorRunResult result = driver.RunGenerators(second, TestContext.Current.CancellationToken).GetRunResult().Results.Single();
 
         Assert.All(
-            Outputs(result, "ServiceModels"),
+            Outputs(result, TrackingNames.ServiceModels),
             output => Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"was {output.Reason}"));
     }
 

@@ -1,6 +1,5 @@
 using Acme.Integration.Deep.Nested;
 using Acme.Plain;
-using TypedZmq;
 
 namespace TypedZmq.Integration.Tests;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using NetMQ;
 using NetMQ.Sockets;
-using TypedZmq.Tests.Contracts;
 using TypedZmq.Tests.Infrastructure;
 using static TypedZmq.Tests.Infrastructure.WireFormat;
 

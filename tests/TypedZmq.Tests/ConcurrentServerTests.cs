@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NetMQ;
 using NetMQ.Sockets;
 using TypedZmq.Tests.Contracts;

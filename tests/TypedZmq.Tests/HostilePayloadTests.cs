@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using NetMQ;
 using NetMQ.Sockets;
 using TypedZmq.FaultServer;

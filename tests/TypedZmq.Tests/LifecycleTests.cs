@@ -202,6 +202,24 @@ public sealed class LifecycleTests
         var error = Assert.Throws<InvalidOperationException>(second.Start);
 
         Assert.Contains(first.Endpoint, error.Message);
+        Assert.Contains("already in use", error.Message);
+        Assert.DoesNotContain("Exception of type", error.Message);
+    }
+
+    [Theory]
+    [InlineData("localhost:5555", "names no transport")]
+    [InlineData("http://localhost:5555", "does not have")]
+    [InlineData("tcp://", "has no address")]
+    public void An_endpoint_of_the_wrong_form_says_what_is_wrong_on_both_sides(string endpoint, string message)
+    {
+        var client = Assert.Throws<ArgumentException>(() => new RpcClient(endpoint));
+        Assert.Contains(message, client.Message);
+        Assert.Contains(endpoint, client.Message);
+
+        using var server = new RpcServer(endpoint);
+        var bind = Assert.Throws<ArgumentException>(server.Start);
+        Assert.Contains(message, bind.Message);
+        Assert.DoesNotContain("non-negative", bind.Message);
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public sealed class ContractAnalyzer : DiagnosticAnalyzer
             for (int i = 1; i < sorted.Length; i++)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    DiagnosticDescriptors.DuplicateServiceId, sorted[i].Location, sorted[0].Name, sorted[i].Name, group.Key.ToString("x8")));
+                    DiagnosticDescriptors.DuplicateServiceId, sorted[i].Location, sorted[0].Name, sorted[i].Name, group.Key.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)));
             }
         }
     }

@@ -77,7 +77,7 @@ internal static class ContractRules
                             ContractSymbols.Signature(other),
                             ContractSymbols.Signature(method),
                             serviceName,
-                            id.ToString("x8")));
+                            id.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)));
                     }
                     else
                     {
@@ -93,14 +93,14 @@ internal static class ContractRules
                         DiagnosticDescriptors.UnsupportedMember,
                         Where(member),
                         property.IsIndexer ? "this[]" : property.Name,
-                        property.IsIndexer ? "indexer" : "property"));
+                        property.IsIndexer ? "an indexer" : "a property"));
                     break;
                 default:
                     problems.Add(new ContractProblem(
                         DiagnosticDescriptors.UnsupportedMember,
                         Where(member),
                         member.Name,
-                        member is IEventSymbol ? "event" : member.Kind.ToString().ToLowerInvariant()));
+                        member is IEventSymbol ? "an event" : "a " + member.Kind.ToString().ToLowerInvariant()));
                     break;
             }
         }

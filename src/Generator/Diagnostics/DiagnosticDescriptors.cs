@@ -28,7 +28,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedMember = Error(
         "TZMQ0004",
         "Declare only methods on a service interface",
-        "'{0}' is a {1}; a service interface may declare only methods. Turn it into a method or move it to another interface.");
+        "'{0}' is {1}; a service interface may declare only methods. Turn it into a method or move it to another interface.");
 
     public static readonly DiagnosticDescriptor GenericMethod = Error(
         "TZMQ0005",

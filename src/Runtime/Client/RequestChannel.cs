@@ -68,18 +68,18 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken)
     {
         // The synchronous path never awaits, so the value task is complete when it returns: the exchange ran on this thread.
-        ValueTask<TResult> call = CallAsync<TResult>(request, cancellationToken, async: false);
-        return call.GetAwaiter().GetResult();
+        ValueTask<TResult> call = CallAsync<TResult>(request, async: false, cancellationToken);
+        return call.IsCompleted ? call.Result : call.AsTask().GetAwaiter().GetResult();
     }
 
     private protected override Task<TResult> InvokeCoreAsync<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
-        CallAsync<TResult>(request, cancellationToken, async: true).AsTask();
+        CallAsync<TResult>(request, async: true, cancellationToken).AsTask();
 
     /// <summary>
     /// One algorithm for both paths (as dotnet/runtime's <c>HttpConnectionPool</c> does): with <paramref name="async"/>
     /// false it blocks the caller's thread and completes synchronously; with true it never blocks the caller.
     /// </summary>
-    private async ValueTask<TResult> CallAsync<TResult>(RpcRequest request, CancellationToken cancellationToken, bool async)
+    private async ValueTask<TResult> CallAsync<TResult>(RpcRequest request, bool async, CancellationToken cancellationToken)
     {
         RpcMethod method = request.Method;
         try
@@ -95,7 +95,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 try
                 {
                     bool entered = async
-                        ? _gate.Wait(0) || await _gate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false)
+                        ? _gate.Wait(0, CancellationToken.None) || await _gate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false)
                         : _gate.Wait(deadline.Remaining, cancellationToken);
                     if (!entered)
                     {

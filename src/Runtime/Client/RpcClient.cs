@@ -1,6 +1,7 @@
 using System;
 using TypedZmq.Client;
 using TypedZmq.Internal;
+using TypedZmq.Sockets;
 
 namespace TypedZmq;
 
@@ -45,6 +46,11 @@ public sealed class RpcClient : IDisposable
         if (string.IsNullOrWhiteSpace(options.Endpoint))
         {
             throw new ArgumentException("An endpoint such as tcp://localhost:5555 is required.", nameof(options));
+        }
+
+        foreach (string endpoint in options.Endpoints)
+        {
+            Endpoints.Validate(endpoint, nameof(options), "tcp://localhost:5555");
         }
 
         Options = options;

@@ -56,13 +56,13 @@ public sealed class PayloadObjectSchema : PayloadSchema
             return;
         }
 
-        reader.Enter(ref depth, Description, start);
+        PayloadReader.Enter(ref depth, Description, start);
         if (_layout == Layout.Object)
         {
             // A count below the member count is an older writer: MemoryPack reads that many and leaves the rest default.
             if (count > _members.Length)
             {
-                throw reader.Fail(start, $"{Description} has {_members.Length} members but the header says {count}");
+                throw PayloadReader.Fail(start, $"{Description} has {_members.Length} members but the header says {count}");
             }
 
             for (int i = 0; i < count && !reader.Stopped; i++)
@@ -81,7 +81,7 @@ public sealed class PayloadObjectSchema : PayloadSchema
 
         if (count >= ReferenceId)
         {
-            throw reader.Fail(start, $"{Description} header {count} is reserved");
+            throw PayloadReader.Fail(start, $"{Description} header {count} is reserved");
         }
 
         // Each member's byte count comes first. MemoryPack moves its read position by the counts of members it skips
@@ -110,7 +110,7 @@ public sealed class PayloadObjectSchema : PayloadSchema
             }
             else if (sizes[i] < 0)
             {
-                throw reader.Fail(start, $"{Description}: member {i} has a negative size ({sizes[i]})");
+                throw PayloadReader.Fail(start, $"{Description}: member {i} has a negative size ({sizes[i]})");
             }
             else
             {

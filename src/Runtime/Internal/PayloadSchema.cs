@@ -26,6 +26,7 @@ public abstract class PayloadSchema
     }
 
     /// <summary>A string (also the layout of <c>Uri</c>, <c>CultureInfo</c>, <c>TimeZoneInfo</c> and <c>Type</c>).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Named after the MemoryPack layout it describes.")]
     public static PayloadSchema String => s_string;
 
     /// <summary>A <c>System.Collections.BitArray</c>: its bit count must fit the words that follow.</summary>
@@ -108,6 +109,7 @@ public abstract class PayloadSchema
     /// <summary>A <c>[MemoryPackable]</c> type with the default layout; call <see cref="PayloadObjectSchema.Define"/> next.</summary>
     /// <param name="typeName">The type, for error messages.</param>
     /// <returns>The schema, to be defined.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Named after MemoryPack's GenerateType.Object layout.")]
     public static PayloadObjectSchema Object(string typeName) => new(typeName, PayloadObjectSchema.Layout.Object);
 
     /// <summary>A <c>[MemoryPackable(GenerateType.VersionTolerant)]</c> type; call <see cref="PayloadObjectSchema.Define"/> next.</summary>
@@ -270,7 +272,7 @@ public abstract class PayloadSchema
 
             if (count != _items.Length)
             {
-                throw reader.Fail(start, $"the header says {count} items where {_items.Length} belong");
+                throw PayloadReader.Fail(start, $"the header says {count} items where {_items.Length} belong");
             }
 
             foreach (PayloadSchema item in _items)
@@ -307,7 +309,7 @@ public abstract class PayloadSchema
 
             if (header != _rank + 1)
             {
-                throw reader.Fail(start, $"the header says rank {header - 1} where rank {_rank} belongs");
+                throw PayloadReader.Fail(start, $"the header says rank {header - 1} where rank {_rank} belongs");
             }
 
             // MemoryPack allocates the whole array from the dimensions before reading any element.
@@ -317,20 +319,20 @@ public abstract class PayloadSchema
                 int dimension = reader.ReadInt32("array dimension");
                 if (dimension < 0)
                 {
-                    throw reader.Fail(start, $"dimension {i} is negative ({dimension})");
+                    throw PayloadReader.Fail(start, $"dimension {i} is negative ({dimension})");
                 }
 
                 elements *= dimension;
                 if (elements > reader.Remaining)
                 {
-                    throw reader.Fail(start, "the dimensions ask for more elements than the message holds");
+                    throw PayloadReader.Fail(start, "the dimensions ask for more elements than the message holds");
                 }
             }
 
             int length = reader.ReadInt32("array length");
             if (length != elements)
             {
-                throw reader.Fail(start, $"the element count {length} does not match the dimensions ({elements})");
+                throw PayloadReader.Fail(start, $"the element count {length} does not match the dimensions ({elements})");
             }
 
             reader.EnsureCount(length, _element.MinSize, Description, start);
@@ -365,7 +367,7 @@ public abstract class PayloadSchema
 
             if (header != 2)
             {
-                throw reader.Fail(start, $"the BitArray header says {header} members where 2 belong");
+                throw PayloadReader.Fail(start, $"the BitArray header says {header} members where 2 belong");
             }
 
             // MemoryPack takes the bit count and the words from the wire independently; BitArray assumes they agree.
@@ -373,7 +375,7 @@ public abstract class PayloadSchema
             int words = reader.ReadInt32("BitArray words");
             if (bits < 0 || words < 0 || words < ((long)bits + 31) / 32)
             {
-                throw reader.Fail(start, $"the BitArray claims {bits} bits in {words} words");
+                throw PayloadReader.Fail(start, $"the BitArray claims {bits} bits in {words} words");
             }
 
             reader.Skip(4L * words, Description, start);

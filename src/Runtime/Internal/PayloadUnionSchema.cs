@@ -58,10 +58,10 @@ public sealed class PayloadUnionSchema : PayloadSchema
         int index = Array.IndexOf(_tags, tag);
         if (index < 0)
         {
-            throw reader.Fail(start, $"{Description} has no case with tag {tag}");
+            throw PayloadReader.Fail(start, $"{Description} has no case with tag {tag}");
         }
 
-        reader.Enter(ref depth, Description, start);
+        PayloadReader.Enter(ref depth, Description, start);
         _cases[index].Check(ref reader, depth);
     }
 }

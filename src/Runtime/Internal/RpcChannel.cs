@@ -32,6 +32,7 @@ public abstract class RpcChannel
     /// <summary>Starts a request for <paramref name="method"/>; the proxy then writes the arguments in order.</summary>
     /// <param name="method">The method being called.</param>
     /// <returns>A pooled request that one of the <c>Invoke</c> methods consumes.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Generated proxies call it on their channel: part of the shipped generated-code contract.")]
     public RpcRequest CreateRequest(RpcMethod method) => RpcRequest.Rent(method);
 
     /// <summary>Calls a method that returns nothing and waits for its completion.</summary>
@@ -54,7 +55,7 @@ public abstract class RpcChannel
         }
 
         // Synchronous interceptors complete at once; otherwise the caller's thread waits, as a synchronous method must.
-        ValueTask<TResult> call = InvokeInterceptedAsync<TResult>(request, cancellationToken, async: false);
+        ValueTask<TResult> call = InvokeInterceptedAsync<TResult>(request, async: false, cancellationToken);
         return call.IsCompleted ? call.Result : call.AsTask().GetAwaiter().GetResult();
     }
 
@@ -75,7 +76,7 @@ public abstract class RpcChannel
         Prepare(request);
         return _pipeline is null
             ? InvokeCoreAsync<TResult>(request, cancellationToken)
-            : InvokeInterceptedAsync<TResult>(request, cancellationToken, async: true).AsTask();
+            : InvokeInterceptedAsync<TResult>(request, async: true, cancellationToken).AsTask();
     }
 
     /// <summary>Calls a method that returns <see cref="ValueTask"/>.</summary>
@@ -119,9 +120,9 @@ public abstract class RpcChannel
         request.Metadata = settings is { Metadata.Length: > 0 } ? new RpcMetadata(settings.Metadata) : null;
     }
 
-    private async ValueTask<TResult> InvokeInterceptedAsync<TResult>(RpcRequest request, CancellationToken cancellationToken, bool async)
+    private async ValueTask<TResult> InvokeInterceptedAsync<TResult>(RpcRequest request, bool async, CancellationToken cancellationToken)
     {
-        var call = new InterceptedCall<TResult>(this, request, _options!.Endpoint, cancellationToken, async);
+        var call = new InterceptedCall<TResult>(this, request, _options!.Endpoint, async, cancellationToken);
         try
         {
             await _pipeline!(call).ConfigureAwait(false);
@@ -169,7 +170,7 @@ public abstract class RpcChannel
         private readonly RpcChannel _channel;
         private readonly bool _async;
 
-        public InterceptedCall(RpcChannel channel, RpcRequest request, string endpoint, CancellationToken cancellationToken, bool async)
+        public InterceptedCall(RpcChannel channel, RpcRequest request, string endpoint, bool async, CancellationToken cancellationToken)
             : base(request, endpoint, cancellationToken)
         {
             _channel = channel;

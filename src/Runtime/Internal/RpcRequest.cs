@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Concurrent;
-using System.Threading;
 using System.ComponentModel;
+using System.Threading;
 using TypedZmq.Protocol;
 
 namespace TypedZmq.Internal;

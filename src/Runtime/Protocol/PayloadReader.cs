@@ -105,7 +105,7 @@ internal ref struct PayloadReader
     }
 
     /// <summary>One level deeper into objects and unions, within <see cref="MaxDepth"/>.</summary>
-    public readonly void Enter(ref int depth, string what, int start)
+    public static void Enter(ref int depth, string what, int start)
     {
         if (++depth > MaxDepth)
         {
@@ -155,7 +155,7 @@ internal ref struct PayloadReader
         return -1;
     }
 
-    public readonly PayloadException Fail(int at, string message) => new($"at byte {at}: {message}");
+    public static PayloadException Fail(int at, string message) => new($"at byte {at}: {message}");
 
     private long ReadVarInt(string what)
     {

@@ -6,7 +6,7 @@ namespace TypedZmq.Server;
 /// One server kind: the owner of the server's socket and the thread that serves it. It reads requests, hands them to
 /// the <see cref="RequestHandler"/> and sends back what it answers; nothing else touches its socket.
 /// </summary>
-internal interface IServerLoop
+internal interface IServerLoop : IDisposable
 {
     /// <summary>The endpoint the socket is bound to, with the port that was picked.</summary>
     string BoundEndpoint { get; }

@@ -53,6 +53,9 @@ internal sealed class ReplyLoop : IServerLoop, IReplySender
         return true;
     }
 
+    /// <summary>Closes at once, without waiting for the thread (for a server that failed to start).</summary>
+    public void Dispose() => Close(TimeSpan.Zero);
+
     public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload) =>
         Frames.TrySend(_socket, header, payload, TimeSpan.FromSeconds(1)); // a REP socket always takes its one reply
 

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Threading;
 using System.Threading.Tasks;
 using NetMQ;
 using NetMQ.Sockets;
@@ -60,6 +59,9 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         _completions.Dispose();
         return true;
     }
+
+    /// <summary>Closes at once, without waiting for the thread (for a server that failed to start).</summary>
+    public void Dispose() => Close(TimeSpan.Zero);
 
     public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload) =>
         // A ROUTER drops a reply to a peer that is gone or whose queue is full; it never blocks.

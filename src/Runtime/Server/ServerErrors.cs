@@ -1,5 +1,4 @@
 using System;
-using TypedZmq.Internal;
 
 namespace TypedZmq.Server;
 

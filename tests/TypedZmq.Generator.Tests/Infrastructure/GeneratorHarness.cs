@@ -3,7 +3,6 @@ using MemoryPack;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
-using TypedZmq.Generator;
 
 namespace TypedZmq.Generator.Tests.Infrastructure;
 

@@ -1,5 +1,4 @@
 using MemoryPack;
-using TypedZmq;
 
 namespace TypedZmq.Tests.Contracts;
 
