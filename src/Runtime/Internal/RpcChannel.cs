@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using TypedZmq.Client;
@@ -120,9 +121,18 @@ public abstract class RpcChannel
         request.Metadata = settings is { Metadata.Length: > 0 } ? new RpcMetadata(settings.Metadata) : null;
     }
 
+    // Pooled builders: a call that goes asynchronous through the interceptors reuses its state machine boxes.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResult> InvokeInterceptedAsync<TResult>(RpcRequest request, bool async, CancellationToken cancellationToken)
     {
         var call = new InterceptedCall<TResult>(this, request, _options!.Endpoint, async, cancellationToken);
+        await RunPipelineAsync(call).ConfigureAwait(false);
+        return call.TypedResult;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunPipelineAsync(RpcClientContext call)
+    {
         try
         {
             await _pipeline!(call).ConfigureAwait(false);
@@ -131,7 +141,7 @@ public abstract class RpcChannel
         {
             if (!call.Sent)
             {
-                request.Return(); // refused by an interceptor: the channel never took it
+                call.Request.Return(); // refused by an interceptor: the channel never took it
             }
         }
 
@@ -139,10 +149,8 @@ public abstract class RpcChannel
         {
             throw new RpcException(
                 RpcStatus.Internal,
-                $"{request.Method}: a client interceptor returned without calling next or throwing an RpcException, so the call has no result.");
+                $"{call.Method}: a client interceptor returned without calling next or throwing an RpcException, so the call has no result.");
         }
-
-        return call.TypedResult;
     }
 
     private static RpcClientContinuation? BuildPipeline(IList<RpcClientInterceptor> interceptors)
@@ -180,6 +188,7 @@ public abstract class RpcChannel
 
         public TResult TypedResult { get; private set; } = default!;
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         internal override async ValueTask SendAsync()
         {
             if (Sent)

@@ -316,6 +316,7 @@ internal sealed class RequestHandler
     }
 
     /// <summary>The end of the interceptor chain: the generated dispatcher, its failures as <see cref="RpcException"/>s.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask DispatchAsync(RpcCallContext context)
     {
         if (context.Dispatched)
