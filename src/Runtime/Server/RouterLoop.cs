@@ -182,34 +182,13 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private bool ReadEnvelope(ref Msg msg, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Peer? peer)
     {
         // The common case, a direct REQ or DEALER peer: [identity][empty][body...]. Its route is cached per peer, so
-        // serving a request allocates nothing for routing.
+        // serving a request allocates nothing for routing. Through a proxy there are more routing frames.
         peer = null;
         Peer first = PeerFor(ref msg);
-        if (!msg.HasMore)
-        {
-            _handler.RefuseUnroutable(first.Route, this);
-            return false;
-        }
-
-        msg.Close();
-        msg.InitEmpty();
-        if (!_socket.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
-        {
-            return false;
-        }
-
-        if (msg.Size == 0)
-        {
-            peer = first;
-            return ReadBodyStart(ref msg);
-        }
-
-        // Several routing frames (the request came through a proxy): collect them all.
-        var frames = new List<byte[]>(first.Route);
+        List<byte[]>? more = null;
         while (true)
         {
-            frames.Add(msg.ToArray());
-            if (!msg.HasMore || frames.Count > MaxRoutingFrames)
+            if (!msg.HasMore || more?.Count >= MaxRoutingFrames)
             {
                 if (msg.HasMore)
                 {
@@ -220,28 +199,40 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
                 return false;
             }
 
-            msg.Close();
-            msg.InitEmpty();
-            if (!_socket.TryReceive(ref msg, TimeSpan.FromSeconds(1)))
+            if (!ReceiveNext(ref msg))
             {
                 return false;
             }
 
             if (msg.Size == 0)
             {
-                peer = new Peer([.. frames], first.Info);
+                peer = more is null ? first : new Peer([.. first.Route, .. more], first.Info);
                 return ReadBodyStart(ref msg);
             }
+
+            (more ??= []).Add(msg.ToArray());
         }
     }
 
     /// <summary>After the delimiter: leaves the first body frame in <paramref name="msg"/> (empty if there is none).</summary>
     private bool ReadBodyStart(ref Msg msg)
     {
-        bool more = msg.HasMore;
+        if (!msg.HasMore)
+        {
+            msg.Close();
+            msg.InitEmpty();
+            return true;
+        }
+
+        return ReceiveNext(ref msg);
+    }
+
+    /// <summary>The next frame of a message whose first frames arrived: the rest arrives with them, the wait is a safety net.</summary>
+    private bool ReceiveNext(ref Msg msg)
+    {
         msg.Close();
         msg.InitEmpty();
-        return !more || _socket.TryReceive(ref msg, TimeSpan.FromSeconds(1));
+        return _socket.TryReceive(ref msg, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>The route and peer for the identity in <paramref name="msg"/>, cached for NetMQ's 5-byte identities.</summary>
