@@ -12,12 +12,16 @@ namespace TypedZmq.Generator;
 /// types copied as raw memory, collection and tuple layouts, version-tolerant and union headers). The runtime walks every
 /// payload from the network against it before MemoryPack reads a byte. What it cannot see inside (custom formatters,
 /// hand-written <c>IMemoryPackable</c>, formatters registered at run time) becomes <c>Unchecked</c>.
+/// The same walk collects the <c>[MemoryPackable]</c> types the contract reaches, for the registration to warm up.
 /// </summary>
 internal sealed class PayloadSchemaBuilder
 {
     private const string Schema = "global::TypedZmq.Internal.PayloadSchema";
 
     private static readonly SymbolDisplayFormat FixedFormat = SymbolDisplayFormat.FullyQualifiedFormat;
+
+    private static readonly SymbolDisplayFormat TypeOfFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .RemoveMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
     private static readonly HashSet<string> SequenceTypes =
     [
@@ -55,16 +59,24 @@ internal sealed class PayloadSchemaBuilder
     private readonly Dictionary<ITypeSymbol, string> _named = new(SymbolEqualityComparer.Default);
     private readonly List<SchemaDefinition> _definitions = [];
     private readonly HashSet<string> _fields = [];
-    private readonly Dictionary<string, int> _order = [];
+    private readonly List<string> _packable = [];
 
     public PayloadSchemaBuilder(Compilation compilation) => _compilation = compilation;
 
     /// <summary>The object and union schemas referred to by name, in the order they were first reached.</summary>
     public EquatableArray<SchemaDefinition> Definitions => new(_definitions.ToArray());
 
+    /// <summary>
+    /// The <c>[MemoryPackable]</c> types reached (parameters, results, their serialized members, elements and type
+    /// arguments), fully qualified, in the order first reached: their static constructors register their formatters,
+    /// which the registration runs up front so that MemoryPack needs no reflection to find them (NativeAOT trims it).
+    /// </summary>
+    public EquatableArray<string> PackableTypes => new(_packable.ToArray());
+
     /// <summary>The expression that gives the schema of <paramref name="type"/>.</summary>
     public string For(ITypeSymbol type)
     {
+        NotePackable(type);
         if (type.IsUnmanagedType && type is not IPointerTypeSymbol and not IFunctionPointerTypeSymbol && !type.IsRefLikeType)
         {
             // MemoryPack copies these as raw memory, Unsafe.SizeOf<T>() bytes; generated code asks the runtime for the size.
@@ -162,7 +174,7 @@ internal sealed class PayloadSchemaBuilder
 
     private string ForPackable(INamedTypeSymbol type, AttributeData packable)
     {
-        (int generateType, bool explicitLayout) = ReadPackable(packable);
+        int generateType = ReadGenerateType(packable);
         if (generateType == GenerateObject && (type.IsAbstract || type.IsStatic))
         {
             generateType = GenerateUnion;
@@ -173,7 +185,7 @@ internal sealed class PayloadSchemaBuilder
             case GenerateObject:
             case GenerateVersionTolerant:
             case GenerateCircularReference:
-                return DefineObject(type, generateType, explicitLayout);
+                return DefineObject(type, generateType);
             case GenerateUnion:
                 return DefineUnion(type);
             case GenerateCollection:
@@ -183,9 +195,9 @@ internal sealed class PayloadSchemaBuilder
         }
     }
 
-    private string DefineObject(INamedTypeSymbol type, int generateType, bool explicitLayout)
+    private string DefineObject(INamedTypeSymbol type, int generateType)
     {
-        string field = Reserve(type);
+        string reference = Reserve(type, out int slot);
         string factory = generateType switch
         {
             GenerateVersionTolerant => "VersionTolerant",
@@ -213,14 +225,13 @@ internal sealed class PayloadSchemaBuilder
             }
         }
 
-        _ = explicitLayout; // the order numbers already carry the explicit layout
-        Complete(field, "global::TypedZmq.Internal.PayloadObjectSchema", $"{Schema}.{factory}({Literal(type)})", string.Join(", ", schemas));
-        return field;
+        Complete(slot, "global::TypedZmq.Internal.PayloadObjectSchema", $"{Schema}.{factory}({Literal(type)})", string.Join(", ", schemas));
+        return reference;
     }
 
     private string DefineUnion(INamedTypeSymbol type)
     {
-        string field = Reserve(type);
+        string reference = Reserve(type, out int slot);
         var tags = new List<string>();
         var cases = new List<string>();
         foreach (AttributeData union in type.GetAttributes())
@@ -236,11 +247,11 @@ internal sealed class PayloadSchemaBuilder
         }
 
         Complete(
-            field,
+            slot,
             "global::TypedZmq.Internal.PayloadUnionSchema",
             $"{Schema}.Union({Literal(type)})",
             $"new ushort[] {{ {string.Join(", ", tags)} }}, new {Schema}[] {{ {string.Join(", ", cases)} }}");
-        return field;
+        return reference;
     }
 
     /// <summary>[MemoryPackable(GenerateType.Collection)]: the first of IDictionary, ISet, ICollection it implements.</summary>
@@ -386,8 +397,11 @@ internal sealed class PayloadSchemaBuilder
     private string Grouping(ITypeSymbol key, ITypeSymbol element) =>
         $"{Schema}.Record({For(key)}, {Schema}.Sequence({For(element)}))";
 
-    /// <summary>A readable, unique field name for a named schema (the type's name), and the expression that reads it.</summary>
-    private string Reserve(INamedTypeSymbol type)
+    /// <summary>
+    /// Gives a named schema a readable, unique field (the type's name) and a slot among the definitions, so that types
+    /// reached while its members are worked out can refer to it; returns the expression that reads it.
+    /// </summary>
+    private string Reserve(INamedTypeSymbol type, out int slot)
     {
         string name = FieldName(type);
         for (int n = 2; _fields.Contains(name); n++)
@@ -398,13 +412,29 @@ internal sealed class PayloadSchemaBuilder
         _fields.Add(name);
         string reference = "Schemas." + name;
         _named.Add(type, reference);
-        _definitions.Add(null!); // placeholder, keeps definitions in the order types were reached
-        _order.Add(reference, _definitions.Count - 1);
+        slot = _definitions.Count;
+        _definitions.Add(new SchemaDefinition(name, "", "", ""));
         return reference;
     }
 
-    private void Complete(string reference, string fieldType, string factory, string defineArguments) =>
-        _definitions[_order[reference]] = new SchemaDefinition(reference.Substring("Schemas.".Length), fieldType, factory, defineArguments);
+    private void Complete(int slot, string fieldType, string factory, string defineArguments) =>
+        _definitions[slot] = _definitions[slot] with { FieldType = fieldType, Factory = factory, DefineArguments = defineArguments };
+
+    private void NotePackable(ITypeSymbol type)
+    {
+        if (type is INamedTypeSymbol named &&
+            !_named.ContainsKey(named) &&
+            FindAttribute(named, "MemoryPack.MemoryPackableAttribute") is not null &&
+            !named.TypeArguments.Any(static a => a is ITypeParameterSymbol) &&
+            IsAccessible(named))
+        {
+            string name = named.ToDisplayString(TypeOfFormat);
+            if (!_packable.Contains(name))
+            {
+                _packable.Add(name);
+            }
+        }
+    }
 
     private static string FieldName(INamedTypeSymbol type)
     {
@@ -438,24 +468,21 @@ internal sealed class PayloadSchemaBuilder
     private const int GenerateCollection = 3;
     private const int GenerateUnion = 5;
 
-    /// <summary>[MemoryPackable], [MemoryPackable(GenerateType)], [MemoryPackable(SerializeLayout)] or both.</summary>
-    private static (int GenerateType, bool ExplicitLayout) ReadPackable(AttributeData attribute)
+    /// <summary>
+    /// The GenerateType of [MemoryPackable], [MemoryPackable(GenerateType)], [MemoryPackable(SerializeLayout)] or both. The
+    /// layout needs no reading: the members' order numbers already carry it.
+    /// </summary>
+    private static int ReadGenerateType(AttributeData attribute)
     {
-        int generateType = GenerateObject;
-        bool explicitLayout = false;
         foreach (TypedConstant argument in attribute.ConstructorArguments)
         {
-            if (argument.Type?.ToDisplayString() == "MemoryPack.SerializeLayout" && argument.Value is int layout)
+            if (argument.Type?.ToDisplayString() == "MemoryPack.GenerateType" && argument.Value is int kind)
             {
-                explicitLayout = layout == 1;
-            }
-            else if (argument.Type?.ToDisplayString() == "MemoryPack.GenerateType" && argument.Value is int kind)
-            {
-                generateType = kind;
+                return kind;
             }
         }
 
-        return (generateType, explicitLayout);
+        return GenerateObject;
     }
 
     private static bool IsCustomFormatter(INamedTypeSymbol? attribute)

@@ -50,19 +50,12 @@ public sealed partial class RpcServiceGenerator
         {
             (string serviceName, uint serviceId) = ContractSymbols.ServiceIdentity(service, attribute);
             var methods = new List<MethodModel>();
-            var serializable = new SerializableTypeCollector(compilation);
             var schemas = new PayloadSchemaBuilder(compilation);
             foreach ((ISymbol member, INamedTypeSymbol declaring) in ContractSymbols.ContractMembers(service))
             {
                 if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary } method)
                 {
                     methods.Add(BuildMethod(method, declaring, schemas));
-                    foreach (IParameterSymbol parameter in method.Parameters)
-                    {
-                        serializable.Visit(parameter.Type);
-                    }
-
-                    serializable.Visit(ContractSymbols.IsTaskLike(method.ReturnType, out _, out ITypeSymbol? result) ? result : method.ReturnType);
                 }
             }
 
@@ -75,7 +68,7 @@ public sealed partial class RpcServiceGenerator
                 serviceId,
                 service.ToDisplayString(ContractSymbols.IdFormat).Replace('<', '[').Replace('>', ']') + ".TypedZmq.g.cs",
                 new EquatableArray<MethodModel>(methods.ToArray()),
-                new EquatableArray<string>(serializable.Found.ToArray()),
+                schemas.PackableTypes,
                 schemas.Definitions);
         }
 

@@ -174,6 +174,8 @@ namespace TypedZmq.Generated.Layouts.ILayouts
             global::System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Layouts.Custom).TypeHandle);
             global::System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Layouts.Evolving).TypeHandle);
             global::System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Layouts.IShape).TypeHandle);
+            global::System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Layouts.Circle).TypeHandle);
+            global::System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(global::Layouts.Square).TypeHandle);
         }
     }
 }
