@@ -280,7 +280,7 @@ internal sealed class Fuzzer : IDisposable
                 }
                 else
                 {
-                    _call.Begin(1, target.Method.ServiceId, target.Method.MethodId, target.Method.ServiceName, placed, context: null, captureResult: false);
+                    _call.Begin(target.Method.MethodId, target.Method.ServiceName, placed, context: null, captureResult: false);
                     ValueTask pending = _dispatcher.DispatchAsync(_call);
                     pending.AsTask().GetAwaiter().GetResult();
                 }

@@ -218,6 +218,16 @@ public sealed class CallPipelineTests
         Assert.Equal(["x-a"], calls[1].Select(e => e.Key));
         Assert.Empty(calls[2]);
         Assert.Throws<ArgumentException>(() => RpcCall.WithMetadata("has space", "v"));
+
+        // More than a request may carry is refused by the client, before anything is sent.
+        using (RpcCall.WithMetadata("x-big", new byte[RpcMetadata.MaxEncodedSize]))
+        {
+            var tooBig = Assert.Throws<RpcException>(shapes.Ping);
+            Assert.Equal(RpcStatus.BadRequest, tooBig.Status);
+            Assert.Contains("metadata takes", tooBig.Message);
+        }
+
+        Assert.Equal(3, observed.Implementation.Pings);
     }
 
     [Theory]

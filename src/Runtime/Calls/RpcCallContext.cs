@@ -161,6 +161,7 @@ public sealed class RpcCallContext
     /// <summary>The call is answered: release its timer.</summary>
     internal void Finish()
     {
+        ServerCall = null; // pooled: it serves another request next
         Volatile.Write(ref _finished, 1);
         Interlocked.Exchange(ref _cancellation, null)?.Dispose();
     }

@@ -133,7 +133,7 @@ public sealed class RpcMetadata : IReadOnlyList<RpcMetadataEntry>
 
     internal void AddDecoded(string key, byte[] value) => _entries.Add(new RpcMetadataEntry(key, value));
 
-    private static void ValidateKey(string key)
+    internal static void ValidateKey(string key)
     {
         if (!IsValidKey(key))
         {

@@ -30,10 +30,22 @@ internal static class CallPolicy
             ? last
             : new RpcException(last.Status, last.Message + $" (Tried {attempts} times.)", last.RemoteExceptionType, last.RemoteStackTrace);
 
-    /// <summary>An error when the request is over the client's message size limit, otherwise null.</summary>
+    /// <summary>
+    /// An error when the request is over the client's message size limit, or its metadata over the protocol's, otherwise
+    /// null: a request a server would refuse is not sent.
+    /// </summary>
     public static RpcException? CheckSize(RpcClientOptions options, RpcRequest request)
     {
-        long size = RpcHeader.Size + request.Payload.Length;
+        int metadata = request.Metadata is { Count: > 0 } entries ? MetadataBlock.EncodedSize(entries) : 0;
+        if (metadata > RpcMetadata.MaxEncodedSize)
+        {
+            return new RpcException(
+                RpcStatus.BadRequest,
+                $"{request.Method}: the request's metadata takes {metadata} bytes, over the {RpcMetadata.MaxEncodedSize} a request may carry; " +
+                "it was not sent. Send fewer or shorter entries.");
+        }
+
+        long size = RpcHeader.Size + metadata + request.Payload.Length;
         return size <= options.MaxMessageSize
             ? null
             : new RpcException(

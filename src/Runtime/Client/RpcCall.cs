@@ -57,13 +57,7 @@ public static class RpcCall
     public static RpcCallScope WithMetadata(string key, byte[] value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (!RpcMetadata.IsValidKey(key))
-        {
-            throw new ArgumentException(
-                $"'{key}' is not a metadata key: use 1 to 255 printable ASCII characters without spaces, for example 'x-tenant'.",
-                nameof(key));
-        }
-
+        RpcMetadata.ValidateKey(key);
         Settings? previous = s_current.Value;
         s_current.Value = new Settings(previous?.Timeout, [.. previous?.Metadata ?? [], new RpcMetadataEntry(key, value)]);
         return new RpcCallScope(previous);

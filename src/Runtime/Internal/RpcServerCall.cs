@@ -35,10 +35,6 @@ public sealed class RpcServerCall
     /// </summary>
     public CancellationToken CancellationToken => _context?.CancellationToken ?? default;
 
-    internal ulong RequestId { get; private set; }
-
-    internal uint ServiceId { get; private set; }
-
     internal ReadOnlySpan<byte> Result => _result.WrittenSpan;
 
     /// <summary>
@@ -174,10 +170,8 @@ public sealed class RpcServerCall
             $"{_serviceName} has no method with id 0x{MethodId:x8} on this server. " +
             "The client was probably built from a newer contract than the server; deploy the server with the same contract.");
 
-    internal void Begin(ulong requestId, uint serviceId, uint methodId, string serviceName, ReadOnlyMemory<byte> arguments, RpcCallContext? context, bool captureResult)
+    internal void Begin(uint methodId, string serviceName, ReadOnlyMemory<byte> arguments, RpcCallContext? context, bool captureResult)
     {
-        RequestId = requestId;
-        ServiceId = serviceId;
         MethodId = methodId;
         _serviceName = serviceName;
         _arguments = arguments;

@@ -9,9 +9,6 @@ namespace TypedZmq.Protocol;
 /// </summary>
 internal static class PayloadCheck
 {
-    /// <summary>The error body: exception type, message, detail; three strings, the last one optional.</summary>
-    private static readonly PayloadSchema[] s_errorBody = [PayloadSchema.String, PayloadSchema.String, PayloadSchema.String];
-
     /// <summary>Whether any of <paramref name="schemas"/> needs a walk: values of fixed size are bounds-checked by MemoryPack itself.</summary>
     public static bool NeedsWalk(PayloadSchema[] schemas)
     {
@@ -58,17 +55,15 @@ internal static class PayloadCheck
         return null;
     }
 
-    /// <summary>Checks an error body; the detail string is optional, as in version 1 of the protocol.</summary>
+    /// <summary>Checks an error body: exception type, message, detail; three strings, the detail optional as in version 1.</summary>
     public static bool IsReadableErrorBody(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);
         try
         {
-            s_errorBody[0].Check(ref reader, 0);
-            s_errorBody[1].Check(ref reader, 0);
-            if (reader.Remaining > 0)
+            for (int i = 0; i < 3 && (i < 2 || reader.Remaining > 0); i++)
             {
-                s_errorBody[2].Check(ref reader, 0);
+                PayloadSchema.String.Check(ref reader, 0);
             }
 
             return true;

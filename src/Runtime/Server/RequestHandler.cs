@@ -243,7 +243,7 @@ internal sealed class RequestHandler
             arguments = call.OwnArguments(arguments.Span);
         }
 
-        call.Call.Begin(request.RequestId, request.ServiceId, request.MethodId, dispatcher.ServiceName, arguments, context, captureResult: _pipeline is not null);
+        call.Call.Begin(request.MethodId, dispatcher.ServiceName, arguments, context, captureResult: _pipeline is not null);
         context.ServerCall = call.Call;
 
         pending = Dispatch(dispatcher, call);

@@ -139,11 +139,20 @@ public sealed class RpcServer : IDisposable
             IServerLoop loop = Options.Kind == RpcServerKind.Concurrent
                 ? new RouterLoop(Options, handler)
                 : new ReplyLoop(Options, handler);
+            try
+            {
+                loop.Start();
+            }
+            catch
+            {
+                loop.Dispose(); // the socket is bound: release the endpoint
+                throw;
+            }
+
             _handler = handler;
             _loop = loop;
             BoundEndpoint = loop.BoundEndpoint;
             _state = State.Running;
-            loop.Start();
         }
     }
 

@@ -15,7 +15,7 @@ internal static class ServerErrors
     }
 
     /// <summary>What to send for a call that failed with <paramref name="exception"/>.</summary>
-    public static (RpcStatus Status, string? Type, string Message, string? Detail) ForReply(Exception exception, RpcCallContext? context, bool includeDetails)
+    public static (RpcStatus Status, string? Type, string Message, string? Detail) ForReply(Exception exception, RpcCallContext context, bool includeDetails)
     {
         if (exception is RpcException rpc)
         {
@@ -27,9 +27,9 @@ internal static class ServerErrors
         return (status, type, message, includeDetails ? exception.ToString() : null);
     }
 
-    private static (RpcStatus Status, string? Type, string Message) Describe(Exception exception, RpcCallContext? context)
+    private static (RpcStatus Status, string? Type, string Message) Describe(Exception exception, RpcCallContext context)
     {
-        if (exception is OperationCanceledException && context is not null)
+        if (exception is OperationCanceledException)
         {
             if (context.ServerStopping.IsCancellationRequested)
             {

@@ -52,11 +52,7 @@ internal sealed class PollerMailbox<T> : IDisposable
             }
 
             _items.Enqueue(item);
-            if (!_wakePending)
-            {
-                _wakePending = true;
-                _wake.Enqueue(0);
-            }
+            SignalLocked();
         }
 
         return true;
@@ -67,11 +63,20 @@ internal sealed class PollerMailbox<T> : IDisposable
     {
         lock (_sync)
         {
-            if (!_closed && !_wakePending)
+            if (!_closed)
             {
-                _wakePending = true;
-                _wake.Enqueue(0);
+                SignalLocked();
             }
+        }
+    }
+
+    /// <summary>One wake-up per batch: none is sent while one is already on its way.</summary>
+    private void SignalLocked()
+    {
+        if (!_wakePending)
+        {
+            _wakePending = true;
+            _wake.Enqueue(0);
         }
     }
 
