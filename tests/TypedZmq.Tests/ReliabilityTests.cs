@@ -146,6 +146,10 @@ public sealed class ReliabilityTests
             {
                 Endpoint = server.BoundEndpoint!,
                 Channel = i % 2 == 0 ? RpcChannelKind.Request : RpcChannelKind.Multiplexed,
+
+                // This test is about answers, not speed: on a CI machine busy with other test processes a call once
+                // waited past the 10 s default. A lost reply still fails it, after a minute.
+                Timeout = TimeSpan.FromSeconds(60),
             }))
             .ToArray();
         try
