@@ -36,6 +36,35 @@ public sealed class InteropTests
     [Theory]
     [InlineData(RpcServerKind.Reply)]
     [InlineData(RpcServerKind.Concurrent)]
+    public async Task A_PyNaCl_client_following_the_protocol_document_makes_an_authenticated_call_and_cannot_replay_it(RpcServerKind kind)
+    {
+        string python = FindPythonWithZmq();
+        RpcKeyPair serverKey = RpcKeyPair.Generate();
+        RpcKeyPair pythonKey = RpcKeyPair.Generate();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string?>();
+        var greeter = new Greeter(TextWriter.Null);
+        using var server = new RpcServer(new RpcServerOptions
+        {
+            Endpoint = "tcp://127.0.0.1:0",
+            Kind = kind,
+            Security = new RpcServerSecurity(serverKey).AllowClient(pythonKey.PublicKey, "python"),
+            Interceptors = { new PeerRecorder(seen) },
+        });
+        server.AddService<HelloWorld.Contracts.IGreeter>(greeter);
+        server.Start();
+        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "secure_client.py");
+
+        string output = await RunAsync(python, [script, server.BoundEndpoint!, serverKey.PublicKey.ToString(), pythonKey.ExportSecretKey()]);
+
+        Assert.Contains("secure reply: World", output);
+        Assert.Contains("replay: kind=3 status=Unauthenticated message=TypedZmq refused this request: the request was seen before", output);
+        Assert.Contains("plain request: kind=3 status=Unauthenticated", output);
+        Assert.Equal(["python"], seen.ToArray());
+    }
+
+    [Theory]
+    [InlineData(RpcServerKind.Reply)]
+    [InlineData(RpcServerKind.Concurrent)]
     public async Task Thousands_of_random_messages_from_pyzmq_each_get_one_reply_and_the_server_keeps_serving(RpcServerKind kind)
     {
         string python = FindPythonWithZmq();
@@ -65,7 +94,7 @@ public sealed class InteropTests
         {
             try
             {
-                using Process? probe = Process.Start(new ProcessStartInfo(candidate, ["-c", "import zmq"])
+                using Process? probe = Process.Start(new ProcessStartInfo(candidate, ["-c", "import zmq, nacl"])
                 {
                     RedirectStandardError = true,
                     RedirectStandardOutput = true,
@@ -81,7 +110,7 @@ public sealed class InteropTests
             }
         }
 
-        const string Missing = "pyzmq is not installed (on Debian: apt-get install -y python3-zmq); .ci/run installs it.";
+        const string Missing = "pyzmq or PyNaCl is not installed (on Debian: apt-get install -y python3-zmq python3-nacl); .ci/run installs them.";
         if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
         {
             Assert.Fail(Missing);
@@ -89,6 +118,15 @@ public sealed class InteropTests
 
         Assert.Skip(Missing);
         return "";
+    }
+
+    private sealed class PeerRecorder(System.Collections.Concurrent.ConcurrentQueue<string?> seen) : RpcServerInterceptor
+    {
+        public override ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next)
+        {
+            seen.Enqueue(context.Peer.Identity);
+            return next(context);
+        }
     }
 
     private sealed class MetadataRecorder(System.Collections.Concurrent.ConcurrentQueue<RpcMetadata> seen) : RpcServerInterceptor

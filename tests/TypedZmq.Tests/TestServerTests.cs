@@ -20,6 +20,8 @@ public sealed class TestServerTests
             MaxQueuedRequests = 8,
             StopTimeout = TimeSpan.FromSeconds(9),
             ReplyCacheSize = 10,
+            MaxCallsPerPeer = 11,
+            Security = new RpcServerSecurity(RpcKeyPair.Generate()),
             Interceptors = { interceptor },
         };
 

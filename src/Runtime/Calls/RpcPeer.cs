@@ -7,9 +7,11 @@ public sealed class RpcPeer
 {
     internal static readonly RpcPeer Unknown = new(ReadOnlyMemory<byte>.Empty);
 
-    internal RpcPeer(ReadOnlyMemory<byte> routingId)
+    internal RpcPeer(ReadOnlyMemory<byte> routingId, RpcPublicKey? publicKey = null, string? identity = null)
     {
         RoutingId = routingId;
+        PublicKey = publicKey;
+        Identity = identity;
     }
 
     /// <summary>
@@ -18,8 +20,17 @@ public sealed class RpcPeer
     /// </summary>
     public ReadOnlyMemory<byte> RoutingId { get; }
 
-    /// <summary>The authenticated identity of the client; null until the server authenticates clients.</summary>
-    public string? Identity { get; internal set; }
+    /// <summary>
+    /// The name of the client's key on the server's allow-list (or the name its <see cref="RpcServerSecurity.Authorize"/>
+    /// callback gave); null on a server that does not run in secure mode.
+    /// </summary>
+    public string? Identity { get; }
+
+    /// <summary>
+    /// The public key that sealed the request, proven by the seal; null on a server that does not run in secure mode.
+    /// Authorize by this (or <see cref="Identity"/>) in an interceptor.
+    /// </summary>
+    public RpcPublicKey? PublicKey { get; }
 
     /// <summary>The identity when known, otherwise the routing id in hex, otherwise <c>unknown</c>.</summary>
     public override string ToString() =>

@@ -7,6 +7,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
+using TypedZmq.Security;
 using TypedZmq.Sockets;
 
 namespace TypedZmq.Client;
@@ -33,6 +34,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private readonly PollerMailbox<Command> _commands;
     private readonly NetMQTimer _deadlineTimer;
     private readonly NetMQPoller _poller;
+    private readonly ClientSealer? _sealer; // secure mode; poller thread only
 
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
@@ -43,6 +45,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         : base(options)
     {
         _options = options;
+        _sealer = options.Security is { } security ? new ClientSealer(security) : null;
         _socket = ClientSockets.Connect(new DealerSocket(), options, options.Endpoints);
         _commands = new PollerMailbox<Command>(OnCommand);
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
@@ -82,6 +85,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _poller.Dispose();
         _socket.Dispose();
         _commands.Dispose();
+        _sealer?.Dispose();
     }
 
     private protected override TResult InvokeCore<TResult>(RpcRequest request, CancellationToken cancellationToken) =>
@@ -170,7 +174,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         request.NoteAttempt(call.Attempt);
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId,
             call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt));
-        return Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero);
+        return Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero, _sealer);
     }
 
     private RpcException SendQueueFull(PendingCall call) => new(
@@ -221,23 +225,31 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 if (ok)
                 {
                     ReadOnlySpan<byte> frame = body.Slice();
-                    if (RpcHeader.TryParse(frame, out RpcHeader reply, out _) == HeaderParseResult.Ok &&
-                        _pending.TryGetValue(reply.RequestId, out PendingCall? call))
+                    if (RpcHeader.TryParse(frame, out RpcHeader outer, out _) == HeaderParseResult.Ok &&
+                        _pending.TryGetValue(outer.RequestId, out PendingCall? call))
                     {
-                        if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
+                        RpcHeader reply = outer;
+                        ReadOnlySpan<byte> payload = frame.Slice(RpcHeader.Size);
+                        if (_sealer is not null && _sealer.Open(frame, outer, out reply, out payload) is { } refused)
+                        {
+                            _pending.Remove(outer.RequestId);
+                            call.ReleaseRequest();
+                            call.Fail(new RpcException(RpcStatus.Unauthenticated, $"{call.Method}: {refused}."));
+                        }
+                        else if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
                         {
                             // The server could not take it (or it expired in its queue): the same rules as a timeout,
                             // unless a retry is already scheduled. A successful late reply completes the call either way.
                             if (call.ResendAt == 0)
                             {
-                                AttemptFailed(call, Stopwatch.GetTimestamp(), ReplyDecoder.ToException(call.Method, reply.Status, frame.Slice(RpcHeader.Size)));
+                                AttemptFailed(call, Stopwatch.GetTimestamp(), ReplyDecoder.ToException(call.Method, reply.Status, payload));
                             }
                         }
                         else
                         {
-                            _pending.Remove(reply.RequestId);
+                            _pending.Remove(outer.RequestId);
                             call.ReleaseRequest();
-                            call.Complete(reply, frame.Slice(RpcHeader.Size));
+                            call.Complete(reply, payload);
                         }
                     }
 

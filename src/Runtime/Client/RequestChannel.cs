@@ -5,6 +5,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
+using TypedZmq.Security;
 
 namespace TypedZmq.Client;
 
@@ -26,6 +27,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private readonly RpcClientOptions _options;
     private readonly string[] _endpoints;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ClientSealer? _sealer; // secure mode; used by whoever holds the gate
     private RequestSocket? _socket;
     private volatile bool _disposed;
 
@@ -34,6 +36,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     {
         _options = options;
         _endpoints = options.Endpoints;
+        _sealer = options.Security is { } security ? new ClientSealer(security) : null;
 
         // Connect now so that a malformed endpoint fails in the constructor, not on the first call. An inproc endpoint
         // must be bound before anyone connects; if its server is not up yet, connect on the first call instead.
@@ -61,6 +64,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         if (_gate.Wait(0))
         {
             CloseSocket();
+            _sealer?.Dispose();
             _gate.Release();
         }
     }
@@ -183,7 +187,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
         ulong requestId = request.RequestId;
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds, request.HeaderFlags(attempt));
-        if (!Frames.TrySend(socket, envelope: null, delimiter: false, header, request.Metadata, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1))))
+        if (!Frames.TrySend(socket, envelope: null, delimiter: false, header, request.Metadata, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1)), _sealer))
         {
             CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
             throw new RpcException(
@@ -225,9 +229,16 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             }
 
             ReadOnlySpan<byte> body = replyMsg.Slice();
-            if (RpcHeader.TryParse(body, out RpcHeader reply, out string? error) != HeaderParseResult.Ok)
+            if (RpcHeader.TryParse(body, out RpcHeader outer, out string? error) != HeaderParseResult.Ok)
             {
                 throw NotTypedZmq(method, "a reply without a valid header (" + error + ")");
+            }
+
+            RpcHeader reply = outer;
+            ReadOnlySpan<byte> payload = body.Slice(RpcHeader.Size);
+            if (_sealer is not null && _sealer.Open(body, outer, out reply, out payload) is { } refused)
+            {
+                throw new RpcException(RpcStatus.Unauthenticated, $"{method}: {refused}.");
             }
 
             if (reply.RequestId != requestId)
@@ -239,7 +250,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                     $"{method}: the reply is for request {reply.RequestId}, not {requestId}. The server echoed the wrong request id.");
             }
 
-            return ReplyDecoder.Decode<TResult>(method, reply, body.Slice(RpcHeader.Size));
+            return ReplyDecoder.Decode<TResult>(method, reply, payload);
         }
         finally
         {
@@ -276,6 +287,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         if (_disposed && _gate.Wait(0))
         {
             CloseSocket();
+            _sealer?.Dispose();
             _gate.Release();
         }
     }

@@ -57,6 +57,12 @@ public sealed class RpcClientOptions
     }
 
     /// <summary>
+    /// Secure mode: seal every request with this client's key for the pinned server key, and accept only replies that
+    /// server sealed (see <see cref="RpcClientSecurity"/> and docs/security.md). Null (default): plain messages.
+    /// </summary>
+    public RpcClientSecurity? Security { get; init; }
+
+    /// <summary>
     /// Code that runs around every call, in order: the first is the outermost. Add them before creating the
     /// <see cref="RpcClient"/>; see <see cref="RpcClientInterceptor"/>. With none (the default) a call takes the
     /// shortest path.

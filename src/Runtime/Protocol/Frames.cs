@@ -1,5 +1,6 @@
 using System;
 using NetMQ;
+using TypedZmq.Security;
 
 namespace TypedZmq.Protocol;
 
@@ -19,13 +20,14 @@ internal static class Frames
     /// Returns false if the socket would not take the first frame in time.
     /// </summary>
     public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, ReadOnlySpan<byte> payload, TimeSpan timeout) =>
-        TrySend(socket, envelope, delimiter, header, metadata: null, payload, timeout);
+        TrySend(socket, envelope, delimiter, header, metadata: null, payload, timeout, sealer: null);
 
     /// <summary>
     /// Sends [envelope frames] [empty delimiter] header + metadata block (when <paramref name="metadata"/> has entries and
-    /// the header says so) + payload as one message. Returns false if the socket would not take the first frame in time.
+    /// the header says so) + payload as one message, sealed as a whole by <paramref name="sealer"/> in secure mode.
+    /// Returns false if the socket would not take the first frame in time.
     /// </summary>
-    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, RpcMetadata? metadata, ReadOnlySpan<byte> payload, TimeSpan timeout)
+    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, RpcMetadata? metadata, ReadOnlySpan<byte> payload, TimeSpan timeout, ClientSealer? sealer)
     {
         var msg = default(Msg);
         msg.InitEmpty();
@@ -55,15 +57,20 @@ internal static class Frames
             }
 
             int metadataSize = header.HasMetadata && metadata is not null ? MetadataBlock.EncodedSize(metadata) : 0;
-            msg.InitPool(RpcHeader.Size + metadataSize + payload.Length);
-            Span<byte> body = msg.Slice();
-            header.Write(body);
-            if (metadataSize > 0)
+            int size = RpcHeader.Size + metadataSize + payload.Length;
+            if (sealer is null)
             {
-                MetadataBlock.Write(metadata!, body.Slice(RpcHeader.Size, metadataSize));
+                msg.InitPool(size);
+                Write(msg.Slice(), header, metadata, metadataSize, payload);
             }
-
-            payload.CopyTo(body.Slice(RpcHeader.Size + metadataSize));
+            else
+            {
+                PayloadBuffer plain = sealer.Inner;
+                Write(plain.GetSpan(size), header, metadata, metadataSize, payload);
+                plain.Advance(size);
+                msg.InitPool(ClientSealer.SealedSize(size));
+                sealer.Seal(plain.WrittenSpan, header.RequestId, msg.Slice());
+            }
             if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
             {
                 if (!first)
@@ -80,6 +87,17 @@ internal static class Frames
         {
             msg.Close();
         }
+    }
+
+    private static void Write(Span<byte> body, in RpcHeader header, RpcMetadata? metadata, int metadataSize, ReadOnlySpan<byte> payload)
+    {
+        header.Write(body);
+        if (metadataSize > 0)
+        {
+            MetadataBlock.Write(metadata!, body.Slice(RpcHeader.Size, metadataSize));
+        }
+
+        payload.CopyTo(body.Slice(RpcHeader.Size + metadataSize));
     }
 
     private static bool SendPart(NetMQSocket socket, ref Msg msg, TimeSpan timeout, ref bool first)

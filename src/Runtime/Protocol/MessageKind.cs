@@ -6,4 +6,10 @@ internal enum MessageKind : byte
     Request = 1,
     Reply = 2,
     Error = 3,
+
+    /// <summary>Secure mode: a request sealed for the server's key (docs/protocol.md, "Secure mode").</summary>
+    SealedRequest = 4,
+
+    /// <summary>Secure mode: a reply or error sealed for the client that sent the request.</summary>
+    SealedReply = 5,
 }

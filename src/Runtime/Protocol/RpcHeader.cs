@@ -10,7 +10,7 @@ namespace TypedZmq.Protocol;
 /// offset size field
 ///  0     1    magic      0x54 ('T')
 ///  1     1    version    1
-///  2     1    kind       1 request, 2 reply, 3 error
+///  2     1    kind       1 request, 2 reply, 3 error, 4 sealed request, 5 sealed reply
 ///  3     1    status     0, or an RpcStatus in an error
 ///  4     4    flags      bit 0: a metadata block follows; bits 8-15: attempt; receivers ignore other bits
 ///  8     8    request id chosen by the client, echoed in the reply
@@ -103,9 +103,9 @@ internal readonly struct RpcHeader
         }
 
         var kind = (MessageKind)source[2];
-        if (kind is not (MessageKind.Request or MessageKind.Reply or MessageKind.Error))
+        if (kind is < MessageKind.Request or > MessageKind.SealedReply)
         {
-            error = $"unknown message kind {source[2]} (1 = request, 2 = reply, 3 = error)";
+            error = $"unknown message kind {source[2]} (1 = request, 2 = reply, 3 = error, 4 and 5 = sealed, in secure mode)";
             return HeaderParseResult.Malformed;
         }
 

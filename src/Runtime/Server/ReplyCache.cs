@@ -6,14 +6,16 @@ namespace TypedZmq.Server;
 
 /// <summary>
 /// At-most-once execution for clients that retry: remembers the last request ids a server saw, whether each call is
-/// still running, and the reply it got, so a retry is answered instead of run again. Loop thread only.
+/// still running, and the reply it got, so a retry is answered instead of run again. In secure mode each entry belongs
+/// to the client key that sent the request: another key that sends the same id (request ids cross the wire in the clear)
+/// never gets that reply. Loop thread only.
 /// </summary>
 internal sealed class ReplyCache
 {
     private readonly int _capacity;
 
-    // request id -> the reply sent for it, or null while the call runs.
-    private readonly Dictionary<ulong, CachedReply?> _entries = new();
+    // request id -> who sent it and the reply sent for it (null while the call runs).
+    private readonly Dictionary<ulong, Entry> _entries = new();
     private readonly Queue<ulong> _order = new();
 
     public ReplyCache(int capacity) => _capacity = capacity;
@@ -30,21 +32,28 @@ internal sealed class ReplyCache
         Answered,
     }
 
-    /// <summary>Looks a request id up.</summary>
-    public Outcome TryAnswer(ulong requestId, out CachedReply? reply)
+    /// <summary>Looks a request id up, for the client key that sent it (null outside secure mode).</summary>
+    public Outcome TryAnswer(ulong requestId, RpcPublicKey? owner, out CachedReply? reply)
     {
-        if (!_entries.TryGetValue(requestId, out reply))
+        reply = null;
+        if (!_entries.TryGetValue(requestId, out Entry? entry) || !Equals(entry.Owner, owner))
         {
             return Outcome.New;
         }
 
+        reply = entry.Reply;
         return reply is null ? Outcome.Running : Outcome.Answered;
     }
 
     /// <summary>Remembers a request id as running; forgets the oldest ids beyond the capacity.</summary>
-    public void MarkRunning(ulong requestId)
+    public void MarkRunning(ulong requestId, RpcPublicKey? owner)
     {
-        _entries[requestId] = null;
+        if (_entries.ContainsKey(requestId))
+        {
+            return; // another key's entry under the same id: this call runs, unremembered
+        }
+
+        _entries[requestId] = new Entry(owner);
         _order.Enqueue(requestId);
         while (_order.Count > _capacity)
         {
@@ -53,13 +62,20 @@ internal sealed class ReplyCache
     }
 
     /// <summary>Keeps the outcome of a call that ran (if its id is still remembered), for its retries.</summary>
-    public void Record(in RpcHeader header, ReadOnlySpan<byte> payload)
+    public void Record(in RpcHeader header, ReadOnlySpan<byte> payload, RpcPublicKey? owner)
     {
-        if (_entries.TryGetValue(header.RequestId, out CachedReply? existing) && existing is null)
+        if (_entries.TryGetValue(header.RequestId, out Entry? entry) && entry.Reply is null && Equals(entry.Owner, owner))
         {
-            _entries[header.RequestId] = new CachedReply(header, payload.ToArray());
+            entry.Reply = new CachedReply(header, payload.ToArray());
         }
     }
 
     public sealed record CachedReply(RpcHeader Header, byte[] Payload);
+
+    private sealed class Entry(RpcPublicKey? owner)
+    {
+        public RpcPublicKey? Owner { get; } = owner;
+
+        public CachedReply? Reply { get; set; }
+    }
 }

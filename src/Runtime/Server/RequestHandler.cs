@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
+using TypedZmq.Security;
 
 namespace TypedZmq.Server;
 
@@ -19,7 +20,9 @@ internal sealed class RequestHandler
     private readonly CancellationToken _stopping;
     private readonly ReplyCache? _cache;
     private readonly RpcServerContinuation? _pipeline;
+    private readonly ServerGate? _gate;
     private readonly PayloadBuffer _errorBody = new();
+    private readonly PayloadBuffer _sealedBody = new();
     private readonly Stack<ServerCall> _pool = new();
     private int _inFlight;
     private volatile bool _draining;
@@ -31,6 +34,7 @@ internal sealed class RequestHandler
         _stopping = stopping;
         _cache = options.ReplyCacheSize > 0 ? new ReplyCache(options.ReplyCacheSize) : null;
         _pipeline = BuildPipeline(options.Interceptors);
+        _gate = options.Security is { } security ? new ServerGate(security) : null;
     }
 
     /// <summary>Calls read and not yet answered (running or completing).</summary>
@@ -102,7 +106,7 @@ internal sealed class RequestHandler
         else
         {
             (RpcStatus status, string? type, string text, string? detail) = ServerErrors.ForReply(failure, context, _options.IncludeExceptionDetails);
-            SendError(route, sender, call.Request, status, text, type, detail, record: true);
+            SendError(route, sender, call.Client, call.Request, status, text, type, detail, record: true);
         }
 
         context.Finish(); // after the failure was described: it may have come from the call's own deadline timer
@@ -116,13 +120,14 @@ internal sealed class RequestHandler
     /// <summary>Loop thread: refuses a request without running it (a full queue, a stopping server).</summary>
     public void Refuse(ReadOnlySpan<byte> message, byte[][]? route, IReplySender sender, RpcStatus status, string reason)
     {
+        // Unsealed even in secure mode: the request was not opened. Its outer header holds the id the client matches.
         RpcHeader.TryParse(message, out RpcHeader request, out _);
-        SendError(route, sender, request, status, reason);
+        SendError(route, sender, client: null, request, status, reason);
     }
 
     /// <summary>Loop thread: answers a message that did not even carry a routable envelope (a ROUTER peer without delimiter).</summary>
     public void RefuseUnroutable(byte[][] route, IReplySender sender) =>
-        SendError(route, sender, default, RpcStatus.BadRequest,
+        SendError(route, sender, client: null, default, RpcStatus.BadRequest,
             "TypedZmq could not read this request: it has no empty delimiter frame before the header. " +
             "Use a REQ socket, or send an empty frame before the header from a DEALER; see docs/protocol.md.");
 
@@ -153,21 +158,89 @@ internal sealed class RequestHandler
         {
             // Echo the request id when there is one to echo, so a multiplexing peer can match the error.
             var echo = new RpcHeader(MessageKind.Request, RpcStatus.Ok, parsed == HeaderParseResult.NotTypedZmq ? 0 : RpcHeader.PeekRequestId(bytes), 0, 0, 0);
-            SendError(route, sender, echo, parsed == HeaderParseResult.UnsupportedVersion ? RpcStatus.UnsupportedVersion : RpcStatus.BadRequest,
+            SendError(route, sender, client: null, echo, parsed == HeaderParseResult.UnsupportedVersion ? RpcStatus.UnsupportedVersion : RpcStatus.BadRequest,
                 "TypedZmq could not read this request: " + error + ".");
             return null;
         }
 
+        if (_gate is not null)
+        {
+            return BeginSealed(message, frames, request, peer, route, sender, out pending);
+        }
+
+        if (request.Kind == MessageKind.SealedRequest)
+        {
+            SendError(route, sender, client: null, request, RpcStatus.BadRequest,
+                "this server does not run in secure mode: it reads plain requests (kind 1), not sealed ones. " +
+                "Configure RpcServerOptions.Security on the server, or leave RpcClientOptions.Security unset on the client.");
+            return null;
+        }
+
+        return BeginOpened(message, frames, request, peer, client: null, route, sender, out pending);
+    }
+
+    /// <summary>
+    /// Secure mode: before anything else, the request must be sealed by an allowed client key, fresh, and seen for the
+    /// first time. Refusals here are not sealed (the request could not be opened) and say nothing about the services.
+    /// </summary>
+    private ServerCall? BeginSealed(ReadOnlyMemory<byte> message, int frames, in RpcHeader request, RpcPeer peer, byte[][]? route, IReplySender sender, out ValueTask pending)
+    {
+        pending = default;
+        if (request.Kind != MessageKind.SealedRequest)
+        {
+            SendError(route, sender, client: null, request, RpcStatus.Unauthenticated, ServerGate.NotAllowed + ".");
+            return null;
+        }
+
+        if (frames != 1)
+        {
+            SendError(route, sender, client: null, request, RpcStatus.BadRequest,
+                $"a request is exactly one frame (the header, then the payload) but this one has {frames}.");
+            return null;
+        }
+
+        if (!_gate!.TryOpen(message.Span, out ServerGate.Client? client, out byte[]? plain, out int length, out RpcStatus status, out string? error))
+        {
+            SendError(route, sender, client: null, request, status, "TypedZmq refused this request: " + error + ".");
+            return null;
+        }
+
+        try
+        {
+            ReadOnlyMemory<byte> inner = plain.AsMemory(0, length);
+            if (RpcHeader.TryParse(inner.Span, out RpcHeader opened, out _) != HeaderParseResult.Ok ||
+                opened.Kind != MessageKind.Request || opened.RequestId != request.RequestId)
+            {
+                SendError(route, sender, client, request, RpcStatus.BadRequest,
+                    "the sealed request does not hold a version-1 request (kind 1) with the request id of its outer header.");
+                return null;
+            }
+
+            // The dispatcher has decoded the arguments (or the call owns a copy) by the time this returns: see BeginOpened.
+            return BeginOpened(inner, 1, opened, new RpcPeer(peer.RoutingId, client!.Key, client.Name), client, route, sender, out pending);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(plain!);
+        }
+    }
+
+    /// <summary>Rules 4 to 10 of docs/protocol.md for a plain request (in secure mode, the one inside the seal).</summary>
+    private ServerCall? BeginOpened(ReadOnlyMemory<byte> message, int frames, in RpcHeader request, RpcPeer peer, ServerGate.Client? client, byte[][]? route, IReplySender sender, out ValueTask pending)
+    {
+        pending = default;
+        ReadOnlySpan<byte> bytes = message.Span;
+        string? error;
         if (request.Kind != MessageKind.Request)
         {
-            SendError(route, sender, request, RpcStatus.BadRequest, $"expected a request (message kind 1) but got kind {(byte)request.Kind}.");
+            SendError(route, sender, client, request, RpcStatus.BadRequest, $"expected a request (message kind 1) but got kind {(byte)request.Kind}.");
             return null;
         }
 
         // Rule 5: one frame. Then the metadata block, when the flags say there is one.
         if (frames != 1)
         {
-            SendError(route, sender, request, RpcStatus.BadRequest,
+            SendError(route, sender, client, request, RpcStatus.BadRequest,
                 $"a request is exactly one frame (the header, then the payload) but this one has {frames}.");
             return null;
         }
@@ -178,7 +251,7 @@ internal sealed class RequestHandler
         {
             if (!MetadataBlock.TryRead(bytes.Slice(RpcHeader.Size), out metadata, out int blockSize, out error))
             {
-                SendError(route, sender, request, RpcStatus.BadRequest, "TypedZmq could not read this request: " + error + ".");
+                SendError(route, sender, client, request, RpcStatus.BadRequest, "TypedZmq could not read this request: " + error + ".");
                 return null;
             }
 
@@ -188,7 +261,7 @@ internal sealed class RequestHandler
         // Rules 6 to 8: a hosted service, a deadline not yet passed, a known method.
         if (!_services.TryGetValue(request.ServiceId, out RpcServiceDispatcher? dispatcher))
         {
-            SendError(route, sender, request, RpcStatus.Unimplemented,
+            SendError(route, sender, client, request, RpcStatus.Unimplemented,
                 $"this server hosts no service with id 0x{request.ServiceId:x8} (it hosts {DescribeServices()}). " +
                 "Check that the client calls the right endpoint and that the server registers the service with AddService.");
             return null;
@@ -196,37 +269,37 @@ internal sealed class RequestHandler
 
         if (request.DeadlineUnixMs != 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > request.DeadlineUnixMs)
         {
-            SendError(route, sender, request, RpcStatus.DeadlineExceeded, "the request's deadline passed before the server could run it; it was not run.");
+            SendError(route, sender, client, request, RpcStatus.DeadlineExceeded, "the request's deadline passed before the server could run it; it was not run.");
             return null;
         }
 
         RpcMethod? method = dispatcher.FindMethod(request.MethodId);
         if (method is null && dispatcher.KnowsItsMethods)
         {
-            SendError(route, sender, request, RpcStatus.Unimplemented, UnknownMethod(dispatcher, request.MethodId));
+            SendError(route, sender, client, request, RpcStatus.Unimplemented, UnknownMethod(dispatcher, request.MethodId));
             return null;
         }
 
         // A stopping server refuses new work; a retry of a call already answered (or running) is not run again.
         if (_draining)
         {
-            SendError(route, sender, request, RpcStatus.Unavailable, ServerErrors.Stopping);
+            SendError(route, sender, client, request, RpcStatus.Unavailable, ServerErrors.Stopping);
             return null;
         }
 
         if (_cache is not null)
         {
-            switch (_cache.TryAnswer(request.RequestId, out ReplyCache.CachedReply? cached))
+            switch (_cache.TryAnswer(request.RequestId, client?.Key, out ReplyCache.CachedReply? cached))
             {
                 case ReplyCache.Outcome.Answered:
-                    sender.Send(route, cached!.Header, cached.Payload);
+                    Send(route, sender, client, cached!.Header, cached.Payload);
                     return null;
                 case ReplyCache.Outcome.Running:
-                    SendError(route, sender, request, RpcStatus.Unavailable,
+                    SendError(route, sender, client, request, RpcStatus.Unavailable,
                         "this request is still running: a retry arrived before the first attempt finished. It will not run twice; retry shortly.");
                     return null;
                 default:
-                    _cache.MarkRunning(request.RequestId);
+                    _cache.MarkRunning(request.RequestId, client?.Key);
                     break;
             }
         }
@@ -236,6 +309,7 @@ internal sealed class RequestHandler
         var context = new RpcCallContext(dispatcher, method, request.MethodId, request.RequestId, request.DeadlineUnixMs, request.Attempt, peer, metadata, _stopping);
         call.Context = context;
         call.Request = request;
+        call.Client = client;
         ReadOnlyMemory<byte> arguments = message.Slice(payloadStart);
         if (_pipeline is not null)
         {
@@ -342,7 +416,7 @@ internal sealed class RequestHandler
         if (size > _options.MaxMessageSize)
         {
             // A reply the client would drop unread: tell it why instead.
-            SendError(route, sender, call.Request, RpcStatus.Internal,
+            SendError(route, sender, call.Client, call.Request, RpcStatus.Internal,
                 $"the reply is {size} bytes, over the server's MaxMessageSize ({_options.MaxMessageSize} bytes); the call ran but its " +
                 "result was not sent. Return less per call, or raise the limit on both client and server.", record: true);
             return;
@@ -350,25 +424,38 @@ internal sealed class RequestHandler
 
         RpcHeader request = call.Request;
         var reply = new RpcHeader(MessageKind.Reply, RpcStatus.Ok, request.RequestId, request.ServiceId, request.MethodId, 0);
-        _cache?.Record(reply, result);
-        sender.Send(route, reply, result);
+        _cache?.Record(reply, result, call.Client?.Key);
+        Send(route, sender, call.Client, reply, result);
     }
 
     /// <summary>
     /// The one way an error leaves the server: from the request's header (its ids echoed), a status and a message. Only
     /// the outcome of a call that ran is <paramref name="record"/>ed for its retries.
     /// </summary>
-    private void SendError(byte[][]? route, IReplySender sender, in RpcHeader request, RpcStatus status, string message, string? type = null, string? detail = null, bool record = false)
+    private void SendError(byte[][]? route, IReplySender sender, ServerGate.Client? client, in RpcHeader request, RpcStatus status, string message, string? type = null, string? detail = null, bool record = false)
     {
         _errorBody.Reset();
         PayloadCodec.WriteError(_errorBody, type, message, detail);
         var error = new RpcHeader(MessageKind.Error, status, request.RequestId, request.ServiceId, request.MethodId, 0);
         if (record)
         {
-            _cache?.Record(error, _errorBody.WrittenSpan);
+            _cache?.Record(error, _errorBody.WrittenSpan, client?.Key);
         }
 
-        sender.Send(route, error, _errorBody.WrittenSpan);
+        Send(route, sender, client, error, _errorBody.WrittenSpan);
+    }
+
+    /// <summary>Sends a reply or error as it is, or sealed for the client in secure mode.</summary>
+    private void Send(byte[][]? route, IReplySender sender, ServerGate.Client? client, in RpcHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (client is null)
+        {
+            sender.Send(route, header, payload);
+            return;
+        }
+
+        RpcHeader outer = _gate!.Seal(client, header, payload, _sealedBody);
+        sender.Send(route, outer, _sealedBody.WrittenSpan);
     }
 
     private static string UnknownMethod(RpcServiceDispatcher dispatcher, uint methodId) =>

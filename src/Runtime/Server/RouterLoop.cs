@@ -97,6 +97,15 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             }
 
             int frames = 1 + (frame.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
+            if (peer.Calls >= _options.MaxCallsPerPeer)
+            {
+                _handler.Refuse(frame.Slice(), peer.Route, this, RpcStatus.ResourceExhausted,
+                    $"this connection already has {peer.Calls} calls running or waiting on the server, its limit (MaxCallsPerPeer); " +
+                    "the call was not run. Wait for some to finish, or spread the calls over more servers.");
+                return true;
+            }
+
+            peer.Calls++;
             if (_handler.IsDraining || _handler.InFlight >= _options.MaxConcurrentCalls)
             {
                 QueueOrRefuse(peer, frame.SliceAsMemory(), frames);
@@ -117,14 +126,18 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private void Serve(Peer peer, ReadOnlyMemory<byte> message, int frames)
     {
         ServerCall? call = _handler.Begin(message, frames, peer.Info, peer.Route, this, out ValueTask pending);
-        if (call is not null)
+        if (call is null)
+        {
+            peer.Calls--; // answered already
+        }
+        else
         {
             // The socket goes on serving others meanwhile; the completion comes back through the mailbox.
-            _ = CompleteLaterAsync(pending, call, peer.Route);
+            _ = CompleteLaterAsync(pending, call, peer);
         }
     }
 
-    private async Task CompleteLaterAsync(ValueTask pending, ServerCall call, byte[][] route)
+    private async Task CompleteLaterAsync(ValueTask pending, ServerCall call, Peer peer)
     {
         Exception? failure = null;
         try
@@ -138,11 +151,15 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
 
         // False when the server has stopped while the implementation ran: there is no socket left to answer on, and
         // the result is dropped without waiting for anything.
-        _completions.TryPost(new Completion(call, route, failure));
+        _completions.TryPost(new Completion(call, peer, failure));
     }
 
     // Poller thread.
-    private void OnCompletion(Completion completion) => _handler.Finish(completion.Call, completion.Failure, completion.Route, this);
+    private void OnCompletion(Completion completion)
+    {
+        completion.Peer.Calls--;
+        _handler.Finish(completion.Call, completion.Failure, completion.Peer.Route, this);
+    }
 
     private void QueueOrRefuse(Peer peer, ReadOnlyMemory<byte> message, int frames)
     {
@@ -152,6 +169,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             return;
         }
 
+        peer.Calls--;
         _handler.Refuse(message.Span, peer.Route, this, RpcStatus.Unavailable,
             _handler.IsDraining
                 ? ServerErrors.Stopping
@@ -261,10 +279,21 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         return peer;
     }
 
-    /// <summary>Where replies to one connection go (its envelope, never written after creation), and who it is.</summary>
-    private sealed record Peer(byte[][] Route, RpcPeer Info);
+    /// <summary>
+    /// Where replies to one connection go (its envelope, never written after creation), who it is, and how many of its
+    /// calls are running or queued (poller thread only). Through a proxy each message has a peer of its own, uncounted:
+    /// the proxy's connection carries many clients.
+    /// </summary>
+    private sealed class Peer(byte[][] route, RpcPeer info)
+    {
+        public byte[][] Route { get; } = route;
+
+        public RpcPeer Info { get; } = info;
+
+        public int Calls { get; set; }
+    }
 
     private readonly record struct QueuedRequest(Peer Peer, byte[] Message, int Frames);
 
-    private readonly record struct Completion(ServerCall Call, byte[][] Route, Exception? Failure);
+    private readonly record struct Completion(ServerCall Call, Peer Peer, Exception? Failure);
 }

@@ -12,6 +12,7 @@ public sealed class RpcServerOptions
     private long _maxMessageSize = DefaultMaxMessageSize;
     private int _maxConcurrentCalls = 1024;
     private int _maxQueuedRequests = 10_000;
+    private int _maxCallsPerPeer = 1024;
     private TimeSpan _stopTimeout = TimeSpan.FromSeconds(5);
     private int _replyCacheSize;
 
@@ -75,6 +76,24 @@ public sealed class RpcServerOptions
     /// <see cref="RpcServerInterceptor"/>. With none (the default) a call takes the shortest path.
     /// </summary>
     public IList<RpcServerInterceptor> Interceptors { get; } = new List<RpcServerInterceptor>();
+
+    /// <summary>
+    /// Secure mode: serve only requests sealed by allowed client keys, and seal every reply (see
+    /// <see cref="RpcServerSecurity"/> and docs/security.md). Null (default): plain requests from anyone who can reach
+    /// the endpoint.
+    /// </summary>
+    public RpcServerSecurity? Security { get; init; }
+
+    /// <summary>
+    /// For a <see cref="RpcServerKind.Concurrent"/> server: how many calls one connection may have running or queued at
+    /// once. Beyond it, that connection's requests get <see cref="RpcStatus.ResourceExhausted"/> at once, so one busy or
+    /// hostile client cannot take every slot and the queue from the others. Default 1024.
+    /// </summary>
+    public int MaxCallsPerPeer
+    {
+        get => _maxCallsPerPeer;
+        init => _maxCallsPerPeer = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxCallsPerPeer), value, "Must be positive.");
+    }
 
     /// <summary>
     /// Send the server-side stack trace of a failing implementation to clients

@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
+using TypedZmq.Security;
 
 namespace TypedZmq.Server;
 
@@ -19,6 +20,9 @@ internal sealed class ServerCall
     public RpcCallContext Context { get; set; } = null!;
 
     public RpcHeader Request { get; set; }
+
+    /// <summary>In secure mode, the client whose key sealed the request: its reply is sealed for it.</summary>
+    public ServerGate.Client? Client { get; set; }
 
     /// <summary>
     /// Keeps the arguments in a buffer of the call's own, for when the dispatcher may read them after the request frame
@@ -41,5 +45,6 @@ internal sealed class ServerCall
         }
 
         Context = null!;
+        Client = null;
     }
 }

@@ -37,6 +37,8 @@ public sealed class TestServer : IDisposable
             MaxQueuedRequests = template.MaxQueuedRequests,
             StopTimeout = template.StopTimeout,
             ReplyCacheSize = template.ReplyCacheSize,
+            MaxCallsPerPeer = template.MaxCallsPerPeer,
+            Security = template.Security,
         };
         foreach (RpcServerInterceptor interceptor in template.Interceptors)
         {
