@@ -30,7 +30,8 @@ foreach (int size in sizes)
     [
         new RawReqRep(), new TypedRequest(), new GrpcScenario(concurrent: false), new JsonRpcScenario(concurrent: false),
         new RawDealerRouter(), new TypedMultiplexed(), new GrpcScenario(concurrent: true), new JsonRpcScenario(concurrent: true),
-        new RawDealerRouter(typedFrameShape: true), new TypedRequest(intercepted: true), new TypedMultiplexed(intercepted: true),
+        new RawDealerRouter(typedFrameShape: true), new TypedRequest(TypedVariant.Intercepted), new TypedMultiplexed(TypedVariant.Intercepted),
+        new TypedRequest(TypedVariant.Secure), new TypedMultiplexed(TypedVariant.Secure),
     ];
     var servers = new List<Process>();
     var serverOf = new Dictionary<Scenario, Process>();
@@ -168,6 +169,15 @@ static void AppendTable(
     report.AppendLine();
     report.AppendLine(CultureInfo.InvariantCulture, $"One trivial interceptor on each side, against none: request channel {Median(requestCost):0.00}x latency " +
         $"({requestCost.Min():0.00}-{requestCost.Max():0.00}), multiplexed {Median(multiplexedCost):0.00}x calls/s ({multiplexedCost.Min():0.00}-{multiplexedCost.Max():0.00}).");
+    double[] secureRequestCost = Enumerable.Range(0, rounds)
+        .Select(r => results[typedRequest][r].CallsPerSecond / results[scenarios[11]][r].CallsPerSecond)
+        .ToArray();
+    double[] secureMultiplexedCost = Enumerable.Range(0, rounds)
+        .Select(r => results[scenarios[12]][r].CallsPerSecond / results[typedMultiplexed][r].CallsPerSecond)
+        .ToArray();
+    report.AppendLine(CultureInfo.InvariantCulture, $"Secure mode against plain: request channel {Median(secureRequestCost):0.00}x latency " +
+        $"({secureRequestCost.Min():0.00}-{secureRequestCost.Max():0.00}), multiplexed {Median(secureMultiplexedCost):0.00}x calls/s " +
+        $"({secureMultiplexedCost.Min():0.00}-{secureMultiplexedCost.Max():0.00}).");
     report.AppendLine();
 }
 

@@ -111,9 +111,9 @@ internal sealed class RawReqRep() : Scenario("raw NetMQ REQ/REP", Servers.RawRep
     }
 }
 
-internal sealed class TypedRequest(bool intercepted = false) : Scenario(
-    intercepted ? "TypedZmq request channel, one trivial interceptor each side" : "TypedZmq request channel",
-    intercepted ? Servers.TypedReplyIntercepted : Servers.TypedReply,
+internal sealed class TypedRequest(TypedVariant variant = TypedVariant.Plain) : Scenario(
+    "TypedZmq request channel" + TypedVariants.Suffix(variant),
+    variant switch { TypedVariant.Intercepted => Servers.TypedReplyIntercepted, TypedVariant.Secure => Servers.TypedReplySecure, _ => Servers.TypedReply },
     concurrent: false)
 {
     private RpcClient? _client;
@@ -123,8 +123,8 @@ internal sealed class TypedRequest(bool intercepted = false) : Scenario(
     public override Task ConnectAsync(string address, string payload)
     {
         _payload = payload;
-        var options = new RpcClientOptions { Endpoint = address };
-        if (intercepted)
+        var options = new RpcClientOptions { Endpoint = address, Security = TypedVariants.ClientSecurity(variant) };
+        if (variant == TypedVariant.Intercepted)
         {
             options.Interceptors.Add(new PassThroughClientInterceptor());
         }
@@ -232,9 +232,9 @@ internal sealed class RawDealerRouter(bool typedFrameShape = false) : Scenario(
     }
 }
 
-internal sealed class TypedMultiplexed(bool intercepted = false) : Scenario(
-    intercepted ? "TypedZmq multiplexed, 100 in flight, one trivial interceptor each side" : "TypedZmq multiplexed, 100 in flight",
-    intercepted ? Servers.TypedConcurrentIntercepted : Servers.TypedConcurrent,
+internal sealed class TypedMultiplexed(TypedVariant variant = TypedVariant.Plain) : Scenario(
+    "TypedZmq multiplexed, 100 in flight" + TypedVariants.Suffix(variant),
+    variant switch { TypedVariant.Intercepted => Servers.TypedConcurrentIntercepted, TypedVariant.Secure => Servers.TypedConcurrentSecure, _ => Servers.TypedConcurrent },
     concurrent: true)
 {
     private RpcClient? _client;
@@ -244,8 +244,8 @@ internal sealed class TypedMultiplexed(bool intercepted = false) : Scenario(
     public override Task ConnectAsync(string address, string payload)
     {
         _payload = payload;
-        var options = new RpcClientOptions { Endpoint = address, Channel = RpcChannelKind.Multiplexed };
-        if (intercepted)
+        var options = new RpcClientOptions { Endpoint = address, Channel = RpcChannelKind.Multiplexed, Security = TypedVariants.ClientSecurity(variant) };
+        if (variant == TypedVariant.Intercepted)
         {
             options.Interceptors.Add(new PassThroughClientInterceptor());
         }
@@ -336,4 +336,31 @@ internal sealed class PassThroughClientInterceptor : RpcClientInterceptor
 internal sealed class PassThroughServerInterceptor : RpcServerInterceptor
 {
     public override ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next) => next(context);
+}
+
+/// <summary>The TypedZmq rows: as they come, with one trivial interceptor each side, or in secure mode.</summary>
+internal enum TypedVariant
+{
+    Plain,
+    Intercepted,
+    Secure,
+}
+
+internal static class TypedVariants
+{
+    // Keys for the benchmark only (client and server are separate processes, so they are fixed here).
+    public static readonly RpcKeyPair ServerKey = RpcKeyPair.FromSecretKey("x3A%W17#iuw(0qg/0[>L=$XAEPAQ6MpgSOL>=?!b");
+    public static readonly RpcKeyPair ClientKey = RpcKeyPair.FromSecretKey("RM>(9-BR7XjyK8e3Ysd=phAw^}uJ{I}Kt)owsz9e");
+
+    public static string Suffix(TypedVariant variant) => variant switch
+    {
+        TypedVariant.Intercepted => ", one trivial interceptor each side",
+        TypedVariant.Secure => ", secure mode",
+        _ => "",
+    };
+
+    public static RpcClientSecurity? ClientSecurity(TypedVariant variant) =>
+        variant == TypedVariant.Secure ? new RpcClientSecurity(ClientKey, ServerKey.PublicKey) : null;
+
+    public static RpcServerSecurity ServerSecurity() => new RpcServerSecurity(ServerKey).AllowClient(ClientKey.PublicKey, "benchmark");
 }

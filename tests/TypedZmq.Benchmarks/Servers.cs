@@ -26,6 +26,8 @@ internal static class Servers
     public const string TypedConcurrent = "typed-concurrent";
     public const string TypedReplyIntercepted = "typed-reply-intercepted";
     public const string TypedConcurrentIntercepted = "typed-concurrent-intercepted";
+    public const string TypedReplySecure = "typed-reply-secure";
+    public const string TypedConcurrentSecure = "typed-concurrent-secure";
     public const string Grpc = "grpc";
     public const string JsonRpc = "jsonrpc";
 
@@ -59,11 +61,14 @@ internal static class Servers
             case TypedConcurrent:
             case TypedReplyIntercepted:
             case TypedConcurrentIntercepted:
+            case TypedReplySecure:
+            case TypedConcurrentSecure:
             {
                 var options = new RpcServerOptions
                 {
                     Endpoint = "tcp://127.0.0.1:0",
-                    Kind = kind is TypedReply or TypedReplyIntercepted ? RpcServerKind.Reply : RpcServerKind.Concurrent,
+                    Kind = kind is TypedReply or TypedReplyIntercepted or TypedReplySecure ? RpcServerKind.Reply : RpcServerKind.Concurrent,
+                    Security = kind is TypedReplySecure or TypedConcurrentSecure ? TypedVariants.ServerSecurity() : null,
                 };
                 if (kind is TypedReplyIntercepted or TypedConcurrentIntercepted)
                 {

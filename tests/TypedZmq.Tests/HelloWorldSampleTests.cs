@@ -23,6 +23,30 @@ public sealed class HelloWorldSampleTests
     }
 
     [Fact]
+    public async Task The_secure_variant_serves_the_allowed_client_and_refuses_one_without_keys()
+    {
+        RpcKeyPair serverKey = RpcKeyPair.Generate();
+        RpcKeyPair clientKey = RpcKeyPair.Generate();
+        using RpcServer server = GreeterServer.Start(
+            new RpcServerOptions
+            {
+                Endpoint = "tcp://127.0.0.1:0",
+                Security = new RpcServerSecurity(serverKey).AllowClient(clientKey.PublicKey, "sample client"),
+            },
+            TextWriter.Null);
+        var output = new StringWriter();
+
+        await HelloClient.RunAsync(
+            new RpcClientOptions { Endpoint = server.BoundEndpoint!, Security = new RpcClientSecurity(clientKey, serverKey.PublicKey) },
+            output,
+            TestContext.Current.CancellationToken);
+
+        Assert.Contains("Received World 9", output.ToString());
+        var refused = await Assert.ThrowsAsync<RpcException>(() => HelloClient.RunAsync(server.BoundEndpoint!, TextWriter.Null, TestContext.Current.CancellationToken));
+        Assert.Equal(RpcStatus.Unauthenticated, refused.Status);
+    }
+
+    [Fact]
     public async Task A_plain_ZeroMQ_client_sending_Hello_to_the_sample_server_gets_an_error_and_typed_calls_still_work()
     {
         using RpcServer server = GreeterServer.Start("tcp://127.0.0.1:0", TextWriter.Null);

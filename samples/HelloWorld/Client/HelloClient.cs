@@ -14,9 +14,17 @@ public static class HelloClient
     /// <param name="output">Where to print.</param>
     /// <param name="cancellationToken">Stops between calls.</param>
     /// <returns>A task that completes after the last reply.</returns>
-    public static async Task RunAsync(string endpoint, TextWriter output, CancellationToken cancellationToken = default)
+    public static Task RunAsync(string endpoint, TextWriter output, CancellationToken cancellationToken = default) =>
+        RunAsync(new RpcClientOptions { Endpoint = endpoint }, output, cancellationToken);
+
+    /// <summary>Runs the ten round trips, then one call with records, with any client options (secure mode, for one).</summary>
+    /// <param name="options">The client's options.</param>
+    /// <param name="output">Where to print.</param>
+    /// <param name="cancellationToken">Stops between calls.</param>
+    /// <returns>A task that completes after the last reply.</returns>
+    public static async Task RunAsync(RpcClientOptions options, TextWriter output, CancellationToken cancellationToken = default)
     {
-        using var client = new RpcClient(endpoint);
+        using var client = new RpcClient(options);
         IGreeter greeter = client.CreateProxy<IGreeter>();
 
         for (int i = 0; i < 10; i++)

@@ -13,9 +13,15 @@ public static class GreeterServer
     /// <param name="endpoint">Where to listen.</param>
     /// <param name="log">Where the greeter logs.</param>
     /// <returns>The running server; dispose it to stop.</returns>
-    public static RpcServer Start(string endpoint, TextWriter log)
+    public static RpcServer Start(string endpoint, TextWriter log) => Start(new RpcServerOptions { Endpoint = endpoint }, log);
+
+    /// <summary>Creates and starts a server that hosts <see cref="Greeter"/>, with any options (secure mode, for one).</summary>
+    /// <param name="options">The server's options.</param>
+    /// <param name="log">Where the greeter logs.</param>
+    /// <returns>The running server; dispose it to stop.</returns>
+    public static RpcServer Start(RpcServerOptions options, TextWriter log)
     {
-        var server = new RpcServer(endpoint);
+        var server = new RpcServer(options);
         try
         {
             server.AddService<IGreeter>(new Greeter(log));
