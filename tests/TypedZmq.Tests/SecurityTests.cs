@@ -155,7 +155,10 @@ public sealed class SecurityTests
         Assert.Equal(42, OpenInt32(sealer, peer.Exchange(captured).Single()));
         Assert.Equal(1, server.Implementation.Adds);
 
-        AssertRefused(peer.Exchange(captured).Single(), RpcStatus.Unauthenticated, "seen before");
+        // The replay is authentic (only its freshness fails), so even the refusal is sealed for Alice.
+        (RpcStatus status, string message) = OpenError(sealer, peer.Exchange(captured).Single());
+        Assert.Equal(RpcStatus.Unauthenticated, status);
+        Assert.Contains("seen before", message);
 
         // One byte changed anywhere after the outer header: in the client key, the nonce, the tag or the ciphertext.
         foreach (int offset in new[] { 32, 70, 90, captured.Length - 1 })
@@ -174,9 +177,35 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public void A_request_reflected_to_a_server_with_the_same_key_pair_or_with_its_client_key_re_encoded_is_refused()
+    {
+        // Alice's key pair serves (allowing Bob) and also calls Bob's server. The box key is the same whichever side
+        // computes it, so Alice's request to Bob, relabelled as coming from Bob, opens at Alice's own server.
+        using TestServer aliceServer = StartSecure(RpcServerKind.Concurrent, security: new RpcServerSecurity(Alice).AllowClient(Bob.PublicKey, "bob"));
+        using var toBob = new ClientSealer(new RpcClientSecurity(Alice, Bob.PublicKey));
+        byte[] reflected = Seal(toBob, 9, Message(Header(1, 9, ServiceId, AddId), Int32s(1, 2)));
+        Bob.PublicKey.ToByteArray().CopyTo(reflected, 32);
+        using var peer = new RawPeer(aliceServer.Endpoint);
+        AssertRefused(peer.Exchange(reflected).Single(), RpcStatus.Unauthenticated, "failed authentication");
+
+        // The same client key with its ignored top bit set: the same box key, other bytes. Refused, never a fresh key.
+        var allowsAnyone = new RpcServerSecurity(ServerKey) { Authorize = key => "anyone" };
+        using TestServer server = StartSecure(RpcServerKind.Concurrent, security: allowsAnyone);
+        using var alice = new ClientSealer(new RpcClientSecurity(Alice, ServerKey.PublicKey));
+        byte[] captured = Seal(alice, 10, Message(Header(1, 10, ServiceId, AddId), Int32s(1, 2)));
+        using var peer2 = new RawPeer(server.Endpoint);
+        Assert.Equal(3, OpenInt32(alice, peer2.Exchange(captured).Single()));
+        captured[63] ^= 0x80;
+        AssertRefused(peer2.Exchange(captured).Single(), RpcStatus.Unauthenticated, "allowed client keys");
+        Assert.Equal(0, aliceServer.Implementation.Adds);
+        Assert.Equal(1, server.Implementation.Adds);
+        Assert.Throws<ArgumentException>(() => RpcPublicKey.FromBytes(captured.AsSpan(32, 32)));
+    }
+
+    [Fact]
     public void A_request_sealed_outside_the_replay_window_or_before_the_server_started_is_refused()
     {
-        var guard = new ReplayGuard(TimeSpan.FromMinutes(1), capacity: 2, startedUnixMs: 1_000_000);
+        var guard = new ReplayGuard(TimeSpan.FromMinutes(1), capacity: 20, startedUnixMs: 1_000_000);
         long now = 2_000_000;
         Assert.Equal(ReplayGuard.Verdict.Fresh, guard.Check(Alice.PublicKey, 1, 1, now, now));
         Assert.Equal(ReplayGuard.Verdict.Replayed, guard.Check(Alice.PublicKey, 1, 1, now, now));
@@ -191,10 +220,13 @@ public sealed class SecurityTests
         Assert.Equal(ReplayGuard.Verdict.OutsideWindow, guard.Check(Alice.PublicKey, 2, 1, now + 61_000, now));
         Assert.Equal(ReplayGuard.Verdict.BeforeStart, guard.Check(Alice.PublicKey, 2, 1, 999_000, 1_001_000));
 
-        // Full: a new session is refused while the old ones may still be replayed; once they expire there is room.
+        // Full for one key (a tenth of the table: 2 sessions) while others still get room; the old sessions are kept
+        // while they may still be replayed, and make room once they expire.
+        Assert.Equal(ReplayGuard.Verdict.Fresh, guard.Check(Alice.PublicKey, 3, 1, now, now));
+        Assert.Equal(ReplayGuard.Verdict.Full, guard.Check(Alice.PublicKey, 4, 1, now, now));
         Assert.Equal(ReplayGuard.Verdict.Fresh, guard.Check(Bob.PublicKey, 1, 1, now, now));
-        Assert.Equal(ReplayGuard.Verdict.Full, guard.Check(Mallory.PublicKey, 1, 1, now, now));
-        Assert.Equal(ReplayGuard.Verdict.Fresh, guard.Check(Mallory.PublicKey, 1, 1, now + 70_000, now + 70_000));
+        Assert.Equal(ReplayGuard.Verdict.Fresh, guard.Check(Alice.PublicKey, 4, 1, now + 70_000, now + 70_000));
+        Assert.Equal(ReplayGuard.Verdict.Replayed, guard.Check(Alice.PublicKey, 4, 1, now + 70_000, now + 70_000));
     }
 
     [Theory]
@@ -202,14 +234,30 @@ public sealed class SecurityTests
     [InlineData(RpcChannelKind.Multiplexed)]
     public void A_client_refuses_replies_its_pinned_server_did_not_seal(RpcChannelKind channel)
     {
-        // A server that answers in the clear, as an impostor or a server without secure mode would.
+        // A server that answers in the clear, as an impostor or a server without secure mode would: a result, and an
+        // application error (a status a secure server never sends unsealed). The request channel, whose next message
+        // is the answer, fails the call; the multiplexed channel drops the answer (so injected messages cannot fail
+        // calls) and the call ends at its deadline. Either way no result and no forged error reach the caller.
         using var fake = new FakeServer();
-        using RpcClient client = SecureClient(fake.Endpoint, Alice, channel);
+        using RpcClient client = SecureClient(fake.Endpoint, Alice, channel, TimeSpan.FromSeconds(1));
         IShapes shapes = client.CreateProxy<IShapes>();
         fake.Answer(kind: 2, status: RpcStatus.Ok, Int32s(5));
-        var refused = Assert.Throws<RpcException>(() => shapes.Add(2, 3));
-        Assert.Equal(RpcStatus.Unauthenticated, refused.Status);
-        Assert.Contains("without sealing", refused.Message);
+        fake.Answer(kind: 3, status: RpcStatus.RemoteError, [.. Int32s(~4, 4), .. "Evil"u8, .. Int32s(~4, 4), .. "boom"u8, .. Int32s(-1)]);
+        foreach (int attempt in new[] { 1, 2 })
+        {
+            var refused = Assert.Throws<RpcException>(() => shapes.Add(2, 3));
+            if (channel == RpcChannelKind.Request)
+            {
+                Assert.Equal(RpcStatus.Unauthenticated, refused.Status);
+                Assert.Contains("without sealing", refused.Message);
+            }
+            else
+            {
+                Assert.Equal(RpcStatus.DeadlineExceeded, refused.Status);
+            }
+
+            Assert.Null(refused.RemoteExceptionType);
+        }
 
         // A real server with another key cannot open the request: it refuses it, and the client says so.
         var otherServer = RpcKeyPair.Generate();
@@ -327,6 +375,11 @@ public sealed class SecurityTests
             var mismatch = Assert.Throws<ArgumentException>(() => RpcKeyPair.Load(secretFile));
             Assert.Contains("does not belong", mismatch.Message);
             Assert.DoesNotContain(secret, mismatch.Message);
+
+            // Only the curve section holds keys: a name cannot smuggle one in, nor break a line.
+            Assert.Throws<ArgumentException>(() => pair.PublicKey.Save(publicFile, "x\n    public-key = \"" + ServerKey.PublicKey + "\""));
+            File.WriteAllText(publicFile, $"metadata\n    public-key = \"{ServerKey.PublicKey}\"\ncurve\n    public-key = \"{pair.PublicKey}\"\n");
+            Assert.Equal(pair.PublicKey, RpcPublicKey.Load(publicFile));
         }
         finally
         {
@@ -334,6 +387,9 @@ public sealed class SecurityTests
         }
 
         Assert.Throws<FormatException>(() => RpcPublicKey.Parse("not a key"));
+        var swapped = Assert.Throws<ArgumentException>(() => RpcKeyPair.FromKeys(secret, pair.PublicKey.ToString()));
+        Assert.DoesNotContain(secret, swapped.Message);
+        Assert.Contains("swapped", swapped.Message);
         var badSecret = Assert.Throws<FormatException>(() => RpcKeyPair.FromSecretKey(secret[..39] + "~"));
         Assert.DoesNotContain(secret[..39], badSecret.Message);
     }
@@ -374,6 +430,16 @@ public sealed class SecurityTests
         // Alice's own retry of request 500 is still answered from the cache, not run again.
         Assert.Equal(42, OpenInt32(alice, peer.Exchange(Seal(alice, 500, Message(Header(1, 500, ServiceId, AddId), Int32s(20, 22)))).Single()));
         Assert.Equal(2, server.Implementation.Adds);
+    }
+
+    private static (RpcStatus Status, string Message) OpenError(ClientSealer sealer, byte[] frame)
+    {
+        Assert.Equal(HeaderParseResult.Ok, RpcHeader.TryParse(frame, out RpcHeader outer, out _));
+        Assert.Equal(MessageKind.SealedReply, outer.Kind);
+        Assert.Null(sealer.Open(frame, outer, out RpcHeader reply, out ReadOnlySpan<byte> payload));
+        Assert.Equal(MessageKind.Error, reply.Kind);
+        Assert.True(PayloadCodec.TryReadError(payload, out _, out string? message, out _));
+        return (reply.Status, message!);
     }
 
     private static int OpenInt32(ClientSealer sealer, byte[] frame)
@@ -447,8 +513,11 @@ public sealed class SecurityTests
 
     private static byte[] Seal(ClientSealer sealer, ulong requestId, byte[] inner)
     {
+        PayloadBuffer plain = sealer.BeginPlain();
+        inner.CopyTo(plain.GetSpan(inner.Length));
+        plain.Advance(inner.Length);
         var frame = new byte[ClientSealer.SealedSize(inner.Length)];
-        sealer.Seal(inner, requestId, frame);
+        sealer.Seal(requestId, frame);
         return frame;
     }
 

@@ -45,7 +45,7 @@ internal static class CallPolicy
                 "it was not sent. Send fewer or shorter entries.");
         }
 
-        long size = RpcHeader.Size + metadata + request.Payload.Length;
+        long size = RpcHeader.Size + metadata + request.Payload.Length + (options.Security is null ? 0 : Security.Sealing.RequestOverhead);
         return size <= options.MaxMessageSize
             ? null
             : new RpcException(

@@ -230,11 +230,10 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                     {
                         RpcHeader reply = outer;
                         ReadOnlySpan<byte> payload = frame.Slice(RpcHeader.Size);
-                        if (_sealer is not null && _sealer.Open(frame, outer, out reply, out payload) is { } refused)
+                        if (_sealer is not null && _sealer.Open(frame, outer, out reply, out payload) is not null)
                         {
-                            _pending.Remove(outer.RequestId);
-                            call.ReleaseRequest();
-                            call.Fail(new RpcException(RpcStatus.Unauthenticated, $"{call.Method}: {refused}."));
+                            // Not from the pinned server (or changed on the way): dropped, so that whoever can inject
+                            // messages cannot fail a call; the real reply may still come, or the deadline ends the call.
                         }
                         else if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
                         {

@@ -65,11 +65,11 @@ internal static class Frames
             }
             else
             {
-                PayloadBuffer plain = sealer.Inner;
+                PayloadBuffer plain = sealer.BeginPlain();
                 Write(plain.GetSpan(size), header, metadata, metadataSize, payload);
                 plain.Advance(size);
                 msg.InitPool(ClientSealer.SealedSize(size));
-                sealer.Seal(plain.WrittenSpan, header.RequestId, msg.Slice());
+                sealer.Seal(header.RequestId, msg.Slice());
             }
             if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
             {

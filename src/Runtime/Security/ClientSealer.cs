@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Security.Cryptography;
 using NaCl;
 using TypedZmq.Protocol;
 
@@ -12,47 +13,53 @@ namespace TypedZmq.Security;
 internal sealed class ClientSealer : IDisposable
 {
     private readonly byte[] _clientKey;
+    private readonly byte[] _serverKey;
     private readonly Curve25519XSalsa20Poly1305 _box;
     private readonly NonceSequence _nonces = new(Sealing.RequestDirection);
-    private readonly PayloadBuffer _inner = new();
+    private readonly PayloadBuffer _plain = new();
+    private readonly PayloadBuffer _refusal = new();
     private byte[] _opened = Array.Empty<byte>();
 
     public ClientSealer(RpcClientSecurity security)
     {
         _clientKey = security.ClientKey.PublicKey.ToByteArray();
-        _box = Sealing.TryCreateBox(security.ClientKey.SecretKey, security.ServerKey.Span)
+        _serverKey = security.ServerKey.ToByteArray();
+        _box = Sealing.TryCreateBox(security.ClientKey.SecretKey, _serverKey)
             ?? throw new ArgumentException(
                 $"The pinned server key {security.ServerKey} is not a usable X25519 public key (it is of low order). " +
                 "Pin the public key from the server's certificate.");
     }
 
-    /// <summary>A scratch buffer for the plain message that <see cref="Seal"/> then seals.</summary>
-    public PayloadBuffer Inner
+    /// <summary>The size of the sealed frame that carries a plain message of <paramref name="messageLength"/> bytes.</summary>
+    public static int SealedSize(int messageLength) => Sealing.RequestOverhead + messageLength;
+
+    /// <summary>
+    /// A scratch buffer for what <see cref="Seal"/> seals: the server's key (the recipient) is in it already; write the
+    /// plain message after it.
+    /// </summary>
+    public PayloadBuffer BeginPlain()
     {
-        get
-        {
-            _inner.Reset();
-            return _inner;
-        }
+        _plain.Reset();
+        _serverKey.CopyTo(_plain.GetSpan(Sealing.KeySize));
+        _plain.Advance(Sealing.KeySize);
+        return _plain;
     }
 
-    public static int SealedSize(int innerLength) => Sealing.RequestOverhead + innerLength;
-
-    /// <summary>Writes the sealed request frame for the plain message <paramref name="inner"/> into <paramref name="frame"/>.</summary>
-    public void Seal(ReadOnlySpan<byte> inner, ulong requestId, Span<byte> frame)
+    /// <summary>Writes the sealed request frame for what <see cref="BeginPlain"/>'s buffer holds into <paramref name="frame"/>.</summary>
+    public void Seal(ulong requestId, Span<byte> frame)
     {
         new RpcHeader(MessageKind.SealedRequest, RpcStatus.Ok, requestId, 0, 0, 0).Write(frame);
         _clientKey.CopyTo(frame.Slice(RpcHeader.Size));
         Span<byte> nonce = frame.Slice(RpcHeader.Size + Sealing.KeySize, Sealing.NonceSize);
         _nonces.Next(nonce);
-        Sealing.Seal(_box, nonce, inner, frame.Slice(RpcHeader.Size + Sealing.KeySize + Sealing.NonceSize));
+        Sealing.Seal(_box, nonce, _plain.WrittenSpan, frame.Slice(RpcHeader.Size + Sealing.KeySize + Sealing.NonceSize));
     }
 
     /// <summary>
     /// The plain reply inside <paramref name="frame"/> (whose outer header is <paramref name="outer"/>): its header and
-    /// payload, valid until the next call. An error the server sent unsealed (it refused the request before it could
-    /// authenticate it) passes as it is, so its status reaches the caller; anything else unsealed, or sealed but not by
-    /// the pinned server, is refused.
+    /// payload, valid until the next call. An unsealed error passes only with a status the server sends before it can
+    /// open a request (it proves nothing, so it can only fail a call, and its text is all it carries); anything else
+    /// unsealed, or sealed but not by the pinned server for this client, is refused.
     /// </summary>
     /// <returns>Null when the reply can be read; otherwise why not.</returns>
     public string? Open(ReadOnlySpan<byte> frame, RpcHeader outer, out RpcHeader header, out ReadOnlySpan<byte> payload)
@@ -61,13 +68,19 @@ internal sealed class ClientSealer : IDisposable
         payload = frame.Slice(RpcHeader.Size);
         switch (outer.Kind)
         {
-            case MessageKind.Error:
+            case MessageKind.Error when SentUnsealed(outer.Status):
+                // Only the text goes on, marked as unproven; an exception type or stack trace from it would be a forgery's.
+                header = new RpcHeader(MessageKind.Error, outer.Status, outer.RequestId, 0, 0, 0);
+                PayloadCodec.TryReadError(payload, out _, out string? message, out _);
+                _refusal.Reset();
+                PayloadCodec.WriteError(_refusal, null, (message ?? "no reason given") + " (This refusal was not sealed: the server could not open the request.)", null);
+                payload = _refusal.WrittenSpan;
                 return null;
             case MessageKind.SealedReply:
                 break;
             default:
                 return "the server answered without sealing its reply, so it is not proven to come from the pinned server key: " +
-                       "the server does not run in secure mode, or something else answered in its place. The result was not accepted";
+                       "the server does not run in secure mode, or something else answered in its place. The answer was not accepted";
         }
 
         if (frame.Length < Sealing.ReplyOverhead)
@@ -82,19 +95,20 @@ internal sealed class ClientSealer : IDisposable
         {
             if (_opened.Length > 0)
             {
-                ArrayPool<byte>.Shared.Return(_opened);
+                ArrayPool<byte>.Shared.Return(_opened, clearArray: true);
             }
 
             _opened = ArrayPool<byte>.Shared.Rent(length);
         }
 
-        if (nonce[0] != Sealing.ReplyDirection || !Sealing.TryOpen(_box, nonce, box, _opened))
+        if (nonce[0] != Sealing.ReplyDirection || !Sealing.TryOpen(_box, nonce, box, _opened) ||
+            !CryptographicOperations.FixedTimeEquals(_opened.AsSpan(0, Sealing.KeySize), _clientKey))
         {
-            return "the reply failed authentication: it was not sealed by the pinned server key, or it was changed on the way. " +
+            return "the reply failed authentication: it was not sealed by the pinned server key for this client, or it was changed on the way. " +
                    "Check that the client pins the public key of the server it calls";
         }
 
-        ReadOnlySpan<byte> plain = _opened.AsSpan(0, length);
+        ReadOnlySpan<byte> plain = _opened.AsSpan(Sealing.KeySize, length - Sealing.KeySize);
         if (RpcHeader.TryParse(plain, out header, out _) != HeaderParseResult.Ok ||
             header.Kind is not (MessageKind.Reply or MessageKind.Error) ||
             header.RequestId != outer.RequestId)
@@ -112,8 +126,12 @@ internal sealed class ClientSealer : IDisposable
         _box.Dispose();
         if (_opened.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_opened);
+            ArrayPool<byte>.Shared.Return(_opened, clearArray: true);
             _opened = Array.Empty<byte>();
         }
     }
+
+    /// <summary>The statuses a server in secure mode answers with before it has opened a request (docs/protocol.md).</summary>
+    private static bool SentUnsealed(RpcStatus status) =>
+        status is RpcStatus.Unauthenticated or RpcStatus.BadRequest or RpcStatus.UnsupportedVersion or RpcStatus.Unavailable or RpcStatus.ResourceExhausted;
 }

@@ -6,24 +6,38 @@ namespace TypedZmq.Security;
 /// <summary>ZeroMQ's certificate text format (as zcert writes it), for key files users can share with ZeroMQ tools.</summary>
 internal static class KeyFiles
 {
-    /// <summary>The quoted value of a <c>name = "value"</c> line, or null.</summary>
+    /// <summary>
+    /// The quoted value of a <c>name = "value"</c> line in the <c>curve</c> section (where ZeroMQ keeps keys), or null.
+    /// Other sections (such as <c>metadata</c>, whose values anyone may have written) are never read for keys.
+    /// </summary>
     public static string? Find(string text, string name)
     {
+        bool inCurve = false;
         foreach (string raw in text.Split('\n'))
         {
-            string line = raw.Trim();
-            if (line.StartsWith('#') || !line.StartsWith(name, StringComparison.Ordinal))
+            string line = raw.TrimEnd('\r');
+            if (line.Length == 0 || line.TrimStart().StartsWith('#'))
+            {
+                continue;
+            }
+
+            if (!char.IsWhiteSpace(line[0]))
+            {
+                inCurve = line.Trim() == "curve"; // a section header
+                continue;
+            }
+
+            line = line.Trim();
+            if (!inCurve || !line.StartsWith(name, StringComparison.Ordinal))
             {
                 continue;
             }
 
             string rest = line.Substring(name.Length).TrimStart();
-            if (!rest.StartsWith('='))
+            if (rest.StartsWith('='))
             {
-                continue;
+                return rest.Substring(1).Trim().Trim('"');
             }
-
-            return rest.Substring(1).Trim().Trim('"');
         }
 
         return null;
@@ -40,7 +54,15 @@ internal static class KeyFiles
         text.Append("metadata\n");
         if (!string.IsNullOrEmpty(name))
         {
-            text.Append("    name = \"").Append(name.Replace("\"", "", StringComparison.Ordinal)).Append("\"\n");
+            foreach (char c in name)
+            {
+                if (char.IsControl(c) || c == '"')
+                {
+                    throw new ArgumentException("A certificate name may not hold quotes or control characters such as line breaks.", nameof(name));
+                }
+            }
+
+            text.Append("    name = \"").Append(name).Append("\"\n");
         }
 
         text.Append("curve\n");

@@ -16,13 +16,16 @@ internal sealed class ReplayGuard
     private readonly long _windowMs;
     private readonly int _capacity;
     private readonly long _startedUnixMs;
+    private readonly int _capacityPerKey;
     private readonly Dictionary<(RpcPublicKey Key, ulong Session), Window> _sessions = new();
+    private readonly Dictionary<RpcPublicKey, int> _sessionsPerKey = new();
     private long _nextSweepUnixMs;
 
     public ReplayGuard(TimeSpan window, int capacity, long startedUnixMs)
     {
         _windowMs = (long)window.TotalMilliseconds;
         _capacity = capacity;
+        _capacityPerKey = Math.Max(1, capacity / 10); // one key (stolen, or a client gone wrong) cannot fill the table for all
         _startedUnixMs = startedUnixMs;
         _nextSweepUnixMs = startedUnixMs + _windowMs;
     }
@@ -59,13 +62,15 @@ internal sealed class ReplayGuard
 
         if (!_sessions.TryGetValue((key, session), out Window? window))
         {
-            if (_sessions.Count >= _capacity)
+            _sessionsPerKey.TryGetValue(key, out int ofKey);
+            if (_sessions.Count >= _capacity || ofKey >= _capacityPerKey)
             {
                 return Verdict.Full;
             }
 
             window = new Window();
             _sessions.Add((key, session), window);
+            _sessionsPerKey[key] = ofKey + 1;
         }
 
         if (!window.TryAccept(counter))
@@ -80,7 +85,7 @@ internal sealed class ReplayGuard
     /// <summary>Forgets sessions whose every request is now too old to pass the freshness check.</summary>
     private void Sweep(long nowUnixMs)
     {
-        List<(RpcPublicKey, ulong)>? expired = null;
+        List<(RpcPublicKey Key, ulong Session)>? expired = null;
         foreach (KeyValuePair<(RpcPublicKey Key, ulong Session), Window> entry in _sessions)
         {
             if (entry.Value.LastSealedUnixMs < nowUnixMs - _windowMs)
@@ -91,9 +96,18 @@ internal sealed class ReplayGuard
 
         if (expired is not null)
         {
-            foreach ((RpcPublicKey, ulong) key in expired)
+            foreach ((RpcPublicKey Key, ulong Session) entry in expired)
             {
-                _sessions.Remove(key);
+                _sessions.Remove(entry);
+                int left = _sessionsPerKey[entry.Key] - 1;
+                if (left == 0)
+                {
+                    _sessionsPerKey.Remove(entry.Key);
+                }
+                else
+                {
+                    _sessionsPerKey[entry.Key] = left;
+                }
             }
         }
 

@@ -61,17 +61,19 @@ public sealed class RpcKeyPair
     public static RpcKeyPair FromKeys(string publicKeyZ85, string secretKeyZ85)
     {
         RpcKeyPair pair = FromSecretKey(secretKeyZ85);
-        RpcPublicKey stated = RpcPublicKey.Parse(publicKeyZ85);
-        return pair.PublicKey.Equals(stated)
+        // Neither given text is shown: if the two were swapped, the "public key" is the secret one.
+        return RpcPublicKey.TryParse(publicKeyZ85, out RpcPublicKey? stated) && pair.PublicKey.Equals(stated)
             ? pair
             : throw new ArgumentException(
-                $"The public key {stated} does not belong to the secret key given with it (whose public key is {pair.PublicKey}). " +
-                "Check that both come from the same certificate.");
+                $"The public key given does not belong to the secret key given with it (whose public key is {pair.PublicKey}). " +
+                "Check that both come from the same certificate, and that they are not swapped.");
     }
 
     /// <summary>
-    /// Reads a key pair from a secret certificate file (ZeroMQ's format, as <see cref="Save"/> writes it) or from a
-    /// file that holds just the secret key's 40 characters. When the file states the public key too, it is checked.
+    /// Reads a key pair from a secret certificate file (ZeroMQ's format, as <see cref="Save"/> and ZeroMQ's zcert write
+    /// it: a <c>curve</c> section with <c>secret-key</c> and <c>public-key</c> lines). The public key is checked to
+    /// belong to the secret key. (A bare 40-character file is refused: it cannot be told apart from a public key file
+    /// given by mistake. Use <see cref="FromSecretKey"/> for a key kept elsewhere.)
     /// </summary>
     /// <param name="path">The file.</param>
     /// <returns>The key pair.</returns>
@@ -80,12 +82,13 @@ public sealed class RpcKeyPair
         string text = File.ReadAllText(path);
         string? secret = KeyFiles.Find(text, "secret-key");
         string? stated = KeyFiles.Find(text, "public-key");
-        if (secret is null && stated is not null)
+        if (secret is null)
         {
-            throw new FormatException($"{path} is a public certificate: it has no secret-key line. Load the secret certificate (name.key_secret).");
+            throw new FormatException(stated is not null
+                ? $"{path} is a public certificate: it has no secret-key line. Load the secret certificate (name.key_secret)."
+                : $"{path} is not a secret certificate: it has no curve section with a secret-key line.");
         }
 
-        secret ??= text.Trim();
         try
         {
             return stated is null ? FromSecretKey(secret) : FromKeys(stated, secret);
@@ -108,16 +111,19 @@ public sealed class RpcKeyPair
     /// <param name="name">An optional name recorded in the certificate's metadata.</param>
     public void Save(string path, string? name = null)
     {
-        using (File.Create(path))
-        {
-        }
+        string text = KeyFiles.Certificate(PublicKey, Z85.Encode(_secret), name);
 
+        // Created owner-only before a byte is written; an existing file is removed first, so that nobody who could
+        // read it (or holds it open) can read the new secret.
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        File.WriteAllText(path, KeyFiles.Certificate(PublicKey, Z85.Encode(_secret), name));
+        using var writer = new StreamWriter(path, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options);
+        writer.Write(text);
     }
 
     /// <summary>The secret key as 40 characters of Z85 text. Keep it secret: anyone who has it can act as this key's owner.</summary>

@@ -32,7 +32,8 @@ public sealed class RpcPublicKey : IEquatable<RpcPublicKey>
         ArgumentNullException.ThrowIfNull(z85);
         return TryParse(z85, out RpcPublicKey? key)
             ? key
-            : throw new FormatException($"'{Shorten(z85)}' is not a public key: a key is 40 characters of Z85 text (ZeroMQ's encoding).");
+            : throw new FormatException("The text is not a public key: a key is 40 characters of Z85 text (ZeroMQ's encoding) " +
+                "naming a point of Curve25519 in its one canonical form. (The text is not shown, in case it was a secret key.)");
     }
 
     /// <summary>Reads a key from its 40 characters of Z85 text.</summary>
@@ -43,7 +44,7 @@ public sealed class RpcPublicKey : IEquatable<RpcPublicKey>
     {
         key = null;
         var bytes = new byte[Length];
-        if (z85 is null || !Z85.TryDecode(z85.AsSpan().Trim(), bytes))
+        if (z85 is null || !Z85.TryDecode(z85.AsSpan().Trim(), bytes) || !Sealing.IsCanonical(bytes))
         {
             return false;
         }
@@ -53,12 +54,16 @@ public sealed class RpcPublicKey : IEquatable<RpcPublicKey>
     }
 
     /// <summary>A key from its 32 raw bytes.</summary>
-    /// <param name="bytes">The key.</param>
+    /// <param name="bytes">The key, in its canonical form (top bit clear, below 2^255 - 19).</param>
     /// <returns>The key.</returns>
     public static RpcPublicKey FromBytes(ReadOnlySpan<byte> bytes) =>
-        bytes.Length == Length
+        Sealing.IsCanonical(bytes)
             ? new RpcPublicKey(bytes.ToArray())
-            : throw new ArgumentException($"A public key is {Length} bytes, not {bytes.Length}.", nameof(bytes));
+            : throw new ArgumentException(
+                bytes.Length == Length
+                    ? "These 32 bytes are not the canonical encoding of a Curve25519 public key (top bit set, or not below 2^255 - 19)."
+                    : $"A public key is {Length} bytes, not {bytes.Length}.",
+                nameof(bytes));
 
     /// <summary>
     /// Reads the public key from a file: a ZeroMQ-style certificate (its <c>public-key = "..."</c> line; a secret
@@ -95,7 +100,11 @@ public sealed class RpcPublicKey : IEquatable<RpcPublicKey>
     public override bool Equals(object? obj) => Equals(obj as RpcPublicKey);
 
     /// <inheritdoc />
-    public override int GetHashCode() => BitConverter.ToInt32(_bytes, 0);
-
-    private static string Shorten(string text) => text.Length <= 12 ? text : text[..12] + "...";
+    public override int GetHashCode()
+    {
+        // Seeded per process: keys in the clear on the wire must not be able to collide dictionary buckets on purpose.
+        var hash = default(HashCode);
+        hash.AddBytes(_bytes);
+        return hash.ToHashCode();
+    }
 }

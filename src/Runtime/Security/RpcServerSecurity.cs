@@ -14,6 +14,7 @@ namespace TypedZmq;
 public sealed class RpcServerSecurity
 {
     private readonly ConcurrentDictionary<RpcPublicKey, string> _allowed = new();
+    private readonly IReadOnlyDictionary<RpcPublicKey, string> _allowedView;
     private TimeSpan _replayWindow = TimeSpan.FromMinutes(5);
     private int _maxReplaySessions = 100_000;
 
@@ -22,6 +23,7 @@ public sealed class RpcServerSecurity
     public RpcServerSecurity(RpcKeyPair serverKey)
     {
         ServerKey = serverKey ?? throw new ArgumentNullException(nameof(serverKey));
+        _allowedView = new System.Collections.ObjectModel.ReadOnlyDictionary<RpcPublicKey, string>(_allowed);
     }
 
     /// <summary>The server's key pair.</summary>
@@ -29,7 +31,10 @@ public sealed class RpcServerSecurity
 
     /// <summary>
     /// Decides about a client key that is not on the allow-list, for every request it sends: return the name to know
-    /// the caller by, or null to refuse it (like pyzmq's CURVE callback). Keys on the allow-list never reach it.
+    /// the caller by, or null to refuse it (like pyzmq's CURVE callback). Keys on the allow-list never reach it. It runs
+    /// on the server's socket thread before the request is authenticated, so anyone can make it run with any key:
+    /// keep it fast and free of side effects (a lookup in a set, not a call to a remote directory). If it throws, the
+    /// key is refused.
     /// </summary>
     public Func<RpcPublicKey, string?>? Authorize { get; init; }
 
@@ -48,8 +53,9 @@ public sealed class RpcServerSecurity
     /// <summary>
     /// How many client sessions (one per client channel) the server remembers within <see cref="ReplayWindow"/>.
     /// When it is full, requests from new sessions are refused with <see cref="RpcStatus.ResourceExhausted"/> until
-    /// older ones expire; it never forgets a live session early, since that would let its requests be replayed.
-    /// Default 100,000 (about 200 bytes each).
+    /// older ones expire; it never forgets a live session early, since that would let its requests be replayed. One
+    /// client key may hold at most a tenth of it, so that one key cannot lock out the others. Default 100,000 (about
+    /// 200 bytes each).
     /// </summary>
     public int MaxReplaySessions
     {
@@ -58,7 +64,7 @@ public sealed class RpcServerSecurity
     }
 
     /// <summary>The keys on the allow-list, with their names.</summary>
-    public IReadOnlyDictionary<RpcPublicKey, string> AllowedClients => _allowed;
+    public IReadOnlyDictionary<RpcPublicKey, string> AllowedClients => _allowedView;
 
     /// <summary>
     /// Allows a client key, known by <paramref name="name"/> (shown as <see cref="RpcPeer.Identity"/>). Takes effect for

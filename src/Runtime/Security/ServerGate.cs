@@ -1,6 +1,8 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Security.Cryptography;
 using NaCl;
 using TypedZmq.Protocol;
 
@@ -20,23 +22,49 @@ internal sealed class ServerGate : IDisposable
     private const int MaxCachedBoxes = 4096;
 
     private readonly RpcServerSecurity _security;
+    private readonly byte[] _serverKey;
     private readonly ReplayGuard _replays;
     private readonly NonceSequence _nonces = new(Sealing.ReplyDirection);
     private readonly Dictionary<RpcPublicKey, Client> _clients = new();
     private readonly PayloadBuffer _plain = new();
 
+    // The server's clock for freshness: wall time at start plus a monotonic stopwatch, so that a wall clock stepped
+    // back or forward while the server runs cannot make old requests fresh again or forget live sessions early.
+    private readonly long _startedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private readonly long _startedTicks = Stopwatch.GetTimestamp();
+
     public ServerGate(RpcServerSecurity security)
     {
         _security = security;
-        _replays = new ReplayGuard(security.ReplayWindow, security.MaxReplaySessions, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        _serverKey = security.ServerKey.PublicKey.ToByteArray();
+        _replays = new ReplayGuard(security.ReplayWindow, security.MaxReplaySessions, _startedUnixMs);
     }
 
     /// <summary>Sessions remembered against replays (for tests and metrics).</summary>
     public int ReplaySessions => _replays.Count;
 
+    private long NowUnixMs => _startedUnixMs + (long)Stopwatch.GetElapsedTime(_startedTicks).TotalMilliseconds;
+
     /// <summary>
-    /// Authenticates a sealed request and opens it into a buffer rented from the shared pool (the caller returns it).
-    /// On failure says which status to answer with and why, in words that reveal nothing about the services.
+    /// Whether a request may wait in a queue: it is sealed by a key the server allows. (Whether it opens is seen when it
+    /// runs; this keeps requests from unknown keys from taking queue space from allowed clients.)
+    /// </summary>
+    public bool MayQueue(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < Sealing.RequestOverhead || frame[2] != (byte)MessageKind.SealedRequest)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> key = frame.Slice(RpcHeader.Size, Sealing.KeySize);
+        return Sealing.IsCanonical(key) && NameOf(RpcPublicKey.FromBytes(key), out _) is not null;
+    }
+
+    /// <summary>
+    /// Authenticates a sealed request and opens it into a buffer rented from the shared pool (the caller returns it);
+    /// the plain request is <paramref name="length"/> bytes from offset <see cref="Sealing.KeySize"/>. On failure says
+    /// which status to answer with and why, in words that reveal nothing about the services; <paramref name="client"/>
+    /// is set when the request was authentic (a replay, a stale request), so the refusal can be sealed.
     /// </summary>
     public bool TryOpen(ReadOnlySpan<byte> frame, out Client? client, out byte[]? plain, out int length, out RpcStatus status, out string? error)
     {
@@ -47,32 +75,26 @@ internal sealed class ServerGate : IDisposable
         if (frame.Length < Sealing.RequestOverhead)
         {
             status = RpcStatus.BadRequest;
-            error = $"a sealed request is at least {Sealing.RequestOverhead} bytes (header, client key, nonce, tag), this one is {frame.Length}";
+            error = $"a sealed request is at least {Sealing.RequestOverhead} bytes (header, client key, nonce, tag, server key), this one is {frame.Length}";
             return false;
         }
 
-        RpcPublicKey key = RpcPublicKey.FromBytes(frame.Slice(RpcHeader.Size, Sealing.KeySize));
-        string? name;
-        try
+        ReadOnlySpan<byte> keyBytes = frame.Slice(RpcHeader.Size, Sealing.KeySize);
+        if (!Sealing.IsCanonical(keyBytes))
         {
-            name = _security.NameOf(key);
-        }
-        catch (Exception ex)
-        {
-            // The user's Authorize callback failed: refuse (fail closed) rather than let it end the server's loop.
-            name = null;
-            error = NotAllowed + " (the server's Authorize callback threw " + ex.GetType().Name + ")";
+            error = NotAllowed; // another encoding of some key: never allowed, whatever the key
             return false;
         }
 
+        RpcPublicKey key = RpcPublicKey.FromBytes(keyBytes);
+        string? name = NameOf(key, out error);
         if (name is null)
         {
-            error = NotAllowed;
             return false;
         }
 
-        client = ClientFor(key, name);
-        if (client is null)
+        Client? known = ClientFor(key, name);
+        if (known is null)
         {
             error = "the client key is not a usable X25519 public key; the request was not run";
             return false;
@@ -80,19 +102,24 @@ internal sealed class ServerGate : IDisposable
 
         ReadOnlySpan<byte> nonce = frame.Slice(RpcHeader.Size + Sealing.KeySize, Sealing.NonceSize);
         ReadOnlySpan<byte> box = frame.Slice(RpcHeader.Size + Sealing.KeySize + Sealing.NonceSize);
-        length = box.Length - Sealing.TagSize;
-        plain = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        if (nonce[0] != Sealing.RequestDirection || !Sealing.TryOpen(client.Box, nonce, box, plain))
+        int opened = box.Length - Sealing.TagSize;
+        plain = ArrayPool<byte>.Shared.Rent(opened);
+        if (nonce[0] != Sealing.RequestDirection || !Sealing.TryOpen(known.Box, nonce, box, plain) ||
+            !CryptographicOperations.FixedTimeEquals(plain.AsSpan(0, Sealing.KeySize), _serverKey))
         {
             error = "the request failed authentication (it was changed on the way, or sealed for another server key); it was not run";
-            return Fail(ref plain, ref client);
+            Return(ref plain);
+            return false;
         }
 
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        // From here the request is authentic: a refusal is sealed for its sender.
+        client = known;
+        long now = NowUnixMs;
         long sealedAt = Sealing.ReadTimestamp(nonce);
         switch (_replays.Check(key, Sealing.ReadSession(nonce), Sealing.ReadCounter(nonce), sealedAt, now))
         {
             case ReplayGuard.Verdict.Fresh:
+                length = opened - Sealing.KeySize;
                 error = null;
                 return true;
             case ReplayGuard.Verdict.Replayed:
@@ -108,23 +135,25 @@ internal sealed class ServerGate : IDisposable
                 break;
             default:
                 status = RpcStatus.ResourceExhausted;
-                error = $"the server remembers {_security.MaxReplaySessions} client sessions against replays and has no room for a new one; " +
-                        "the request was not run. Retry later";
+                error = "the server has no room to remember another client session against replays (for this key, or in all); " +
+                        "the request was not run. Retry later, with fewer client channels per key";
                 break;
         }
 
-        return Fail(ref plain, ref client);
+        Return(ref plain);
+        return false;
     }
 
     /// <summary>Writes the sealed form of the reply <paramref name="header"/> + <paramref name="payload"/> for <paramref name="client"/>.</summary>
     /// <returns>The outer header; the frame's body (nonce and box) is in <paramref name="body"/>.</returns>
     public RpcHeader Seal(Client client, in RpcHeader header, ReadOnlySpan<byte> payload, PayloadBuffer body)
     {
+        int length = Sealing.KeySize + RpcHeader.Size + payload.Length;
         _plain.Reset();
-        Span<byte> plain = _plain.GetSpan(RpcHeader.Size + payload.Length);
-        header.Write(plain);
-        payload.CopyTo(plain.Slice(RpcHeader.Size));
-        int length = RpcHeader.Size + payload.Length;
+        Span<byte> plain = _plain.GetSpan(length);
+        client.Key.Span.CopyTo(plain); // the recipient: this reply is for this client only
+        header.Write(plain.Slice(Sealing.KeySize));
+        payload.CopyTo(plain.Slice(Sealing.KeySize + RpcHeader.Size));
 
         body.Reset();
         Span<byte> sealedBody = body.GetSpan(Sealing.NonceSize + Sealing.TagSize + length);
@@ -145,16 +174,29 @@ internal sealed class ServerGate : IDisposable
         _clients.Clear();
     }
 
-    private static bool Fail(ref byte[]? plain, ref Client? client)
+    private static void Return(ref byte[]? plain)
     {
         if (plain is not null)
         {
-            ArrayPool<byte>.Shared.Return(plain);
+            ArrayPool<byte>.Shared.Return(plain, clearArray: true);
             plain = null;
         }
+    }
 
-        client = null;
-        return false;
+    /// <summary>The allow-list's name for the key, or the Authorize callback's (which sees keys nobody has proven yet).</summary>
+    private string? NameOf(RpcPublicKey key, out string? error)
+    {
+        error = NotAllowed;
+        try
+        {
+            return _security.NameOf(key);
+        }
+        catch (Exception)
+        {
+            // The user's Authorize callback failed: refuse (fail closed) rather than let it end the server's loop.
+            error = NotAllowed + " (the server could not decide about this key)";
+            return null;
+        }
     }
 
     private Client? ClientFor(RpcPublicKey key, string name)

@@ -6,17 +6,17 @@ namespace TypedZmq.Server;
 
 /// <summary>
 /// At-most-once execution for clients that retry: remembers the last request ids a server saw, whether each call is
-/// still running, and the reply it got, so a retry is answered instead of run again. In secure mode each entry belongs
-/// to the client key that sent the request: another key that sends the same id (request ids cross the wire in the clear)
-/// never gets that reply. Loop thread only.
+/// still running, and the reply it got, so a retry is answered instead of run again. In secure mode entries are kept per
+/// client key: another key that sends the same id (request ids cross the wire in the clear) neither gets that reply
+/// nor takes the id from its owner. Loop thread only.
 /// </summary>
 internal sealed class ReplyCache
 {
     private readonly int _capacity;
 
-    // request id -> who sent it and the reply sent for it (null while the call runs).
-    private readonly Dictionary<ulong, Entry> _entries = new();
-    private readonly Queue<ulong> _order = new();
+    // (client key or null, request id) -> the reply sent for it, or null while the call runs.
+    private readonly Dictionary<(RpcPublicKey? Owner, ulong RequestId), CachedReply?> _entries = new();
+    private readonly Queue<(RpcPublicKey? Owner, ulong RequestId)> _order = new();
 
     public ReplyCache(int capacity) => _capacity = capacity;
 
@@ -35,26 +35,19 @@ internal sealed class ReplyCache
     /// <summary>Looks a request id up, for the client key that sent it (null outside secure mode).</summary>
     public Outcome TryAnswer(ulong requestId, RpcPublicKey? owner, out CachedReply? reply)
     {
-        reply = null;
-        if (!_entries.TryGetValue(requestId, out Entry? entry) || !Equals(entry.Owner, owner))
+        if (!_entries.TryGetValue((owner, requestId), out reply))
         {
             return Outcome.New;
         }
 
-        reply = entry.Reply;
         return reply is null ? Outcome.Running : Outcome.Answered;
     }
 
     /// <summary>Remembers a request id as running; forgets the oldest ids beyond the capacity.</summary>
     public void MarkRunning(ulong requestId, RpcPublicKey? owner)
     {
-        if (_entries.ContainsKey(requestId))
-        {
-            return; // another key's entry under the same id: this call runs, unremembered
-        }
-
-        _entries[requestId] = new Entry(owner);
-        _order.Enqueue(requestId);
+        _entries[(owner, requestId)] = null;
+        _order.Enqueue((owner, requestId));
         while (_order.Count > _capacity)
         {
             _entries.Remove(_order.Dequeue());
@@ -64,18 +57,11 @@ internal sealed class ReplyCache
     /// <summary>Keeps the outcome of a call that ran (if its id is still remembered), for its retries.</summary>
     public void Record(in RpcHeader header, ReadOnlySpan<byte> payload, RpcPublicKey? owner)
     {
-        if (_entries.TryGetValue(header.RequestId, out Entry? entry) && entry.Reply is null && Equals(entry.Owner, owner))
+        if (_entries.TryGetValue((owner, header.RequestId), out CachedReply? existing) && existing is null)
         {
-            entry.Reply = new CachedReply(header, payload.ToArray());
+            _entries[(owner, header.RequestId)] = new CachedReply(header, payload.ToArray());
         }
     }
 
     public sealed record CachedReply(RpcHeader Header, byte[] Payload);
-
-    private sealed class Entry(RpcPublicKey? owner)
-    {
-        public RpcPublicKey? Owner { get; } = owner;
-
-        public CachedReply? Reply { get; set; }
-    }
 }

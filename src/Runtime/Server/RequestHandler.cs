@@ -13,7 +13,7 @@ namespace TypedZmq.Server;
 /// turned into its error reply from the request's header; the reply cache; the call context and the interceptors; the
 /// dispatch; and the reply. Server loops hand it what they receive and send what it answers, on their own thread.
 /// </summary>
-internal sealed class RequestHandler
+internal sealed class RequestHandler : IDisposable
 {
     private readonly Dictionary<uint, RpcServiceDispatcher> _services;
     private readonly RpcServerOptions _options;
@@ -36,6 +36,9 @@ internal sealed class RequestHandler
         _pipeline = BuildPipeline(options.Interceptors);
         _gate = options.Security is { } security ? new ServerGate(security) : null;
     }
+
+    /// <summary>Wipes secure mode's keys once the loop thread has stopped.</summary>
+    public void Dispose() => _gate?.Dispose();
 
     /// <summary>Calls read and not yet answered (running or completing).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -125,6 +128,12 @@ internal sealed class RequestHandler
         SendError(route, sender, client: null, request, status, reason);
     }
 
+    /// <summary>
+    /// Loop thread: whether a request may wait in the queue of a busy server. In secure mode only requests sealed by an
+    /// allowed key may, so that unknown keys cannot take queue space from allowed clients.
+    /// </summary>
+    public bool MayQueue(ReadOnlySpan<byte> message) => _gate is null || _gate.MayQueue(message);
+
     /// <summary>Loop thread: answers a message that did not even carry a routable envelope (a ROUTER peer without delimiter).</summary>
     public void RefuseUnroutable(byte[][] route, IReplySender sender) =>
         SendError(route, sender, client: null, default, RpcStatus.BadRequest,
@@ -201,13 +210,14 @@ internal sealed class RequestHandler
 
         if (!_gate!.TryOpen(message.Span, out ServerGate.Client? client, out byte[]? plain, out int length, out RpcStatus status, out string? error))
         {
-            SendError(route, sender, client: null, request, status, "TypedZmq refused this request: " + error + ".");
+            // Sealed when the request was authentic (a replay, a stale one); otherwise it could not be, and names nothing.
+            SendError(route, sender, client, request, status, "TypedZmq refused this request: " + error + ".");
             return null;
         }
 
         try
         {
-            ReadOnlyMemory<byte> inner = plain.AsMemory(0, length);
+            ReadOnlyMemory<byte> inner = plain.AsMemory(Sealing.KeySize, length);
             if (RpcHeader.TryParse(inner.Span, out RpcHeader opened, out _) != HeaderParseResult.Ok ||
                 opened.Kind != MessageKind.Request || opened.RequestId != request.RequestId)
             {
@@ -221,7 +231,7 @@ internal sealed class RequestHandler
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(plain!);
+            System.Buffers.ArrayPool<byte>.Shared.Return(plain!, clearArray: true);
         }
     }
 
@@ -412,7 +422,7 @@ internal sealed class RequestHandler
     private void SendResult(ServerCall call, byte[][]? route, IReplySender sender)
     {
         ReadOnlySpan<byte> result = call.Call.Result;
-        long size = RpcHeader.Size + result.Length;
+        long size = RpcHeader.Size + result.Length + (call.Client is null ? 0 : Sealing.ReplyOverhead);
         if (size > _options.MaxMessageSize)
         {
             // A reply the client would drop unread: tell it why instead.

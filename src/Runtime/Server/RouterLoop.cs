@@ -4,6 +4,7 @@ using System.Threading.Tasks;
 using NetMQ;
 using NetMQ.Sockets;
 using TypedZmq.Protocol;
+using TypedZmq.Security;
 using TypedZmq.Sockets;
 
 namespace TypedZmq.Server;
@@ -24,7 +25,8 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private readonly NetMQPoller _poller;
 
     // Poller thread only.
-    private readonly Dictionary<ulong, Peer> _peers = new();
+    private readonly Dictionary<ulong, Peer> _peers = new(); // NetMQ's own 5-byte routing ids
+    private readonly Dictionary<string, Peer> _namedPeers = new(); // routing ids peers chose themselves
     private readonly Queue<QueuedRequest> _queued = new();
 
     public RouterLoop(RpcServerOptions options, RequestHandler handler)
@@ -163,6 +165,13 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
 
     private void QueueOrRefuse(Peer peer, ReadOnlyMemory<byte> message, int frames)
     {
+        if (!_handler.MayQueue(message.Span))
+        {
+            peer.Calls--;
+            _handler.Refuse(message.Span, peer.Route, this, RpcStatus.Unauthenticated, ServerGate.NotAllowed + ".");
+            return;
+        }
+
         if (!_handler.IsDraining && _queued.Count < _options.MaxQueuedRequests)
         {
             _queued.Enqueue(new QueuedRequest(peer, message.ToArray(), frames));
@@ -259,23 +268,38 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         ReadOnlySpan<byte> identity = msg.Slice();
         if (identity.Length != 5)
         {
-            byte[] id = msg.ToArray();
-            return new Peer([id], new RpcPeer(id));
+            // A peer that chose its own routing id (Options.Identity): looked up by its bytes, so it is counted too.
+            string named = Convert.ToHexString(identity);
+            return Cached(_namedPeers, named, ref msg);
         }
 
         ulong key = ((ulong)identity[0] << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(identity.Slice(1));
-        if (!_peers.TryGetValue(key, out Peer? peer))
-        {
-            if (_peers.Count >= 10_000)
-            {
-                _peers.Clear(); // peers come and go; keep the cache bounded
-            }
+        return Cached(_peers, key, ref msg);
+    }
 
-            byte[] id = msg.ToArray();
-            peer = new Peer([id], new RpcPeer(id));
-            _peers.Add(key, peer);
+    private static Peer Cached<TKey>(Dictionary<TKey, Peer> peers, TKey key, ref Msg msg)
+        where TKey : notnull
+    {
+        if (peers.TryGetValue(key, out Peer? peer))
+        {
+            return peer;
         }
 
+        if (peers.Count >= 10_000)
+        {
+            // Peers come and go; keep the cache bounded. Peers with calls in flight stay, so their count holds.
+            foreach (KeyValuePair<TKey, Peer> idle in peers)
+            {
+                if (idle.Value.Calls == 0)
+                {
+                    peers.Remove(idle.Key);
+                }
+            }
+        }
+
+        byte[] id = msg.ToArray();
+        peer = new Peer([id], new RpcPeer(id));
+        peers.Add(key, peer);
         return peer;
     }
 

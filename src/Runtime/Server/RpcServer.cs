@@ -208,7 +208,10 @@ public sealed class RpcServer : IDisposable
         {
             // Implementations that honour the token finish now; give their "cancelled" replies a moment to leave.
             WaitForCallsInFlight(CancelledReplyGrace);
-            _loop!.Close(Options.StopTimeout + TimeSpan.FromSeconds(1));
+            if (_loop!.Close(Options.StopTimeout + TimeSpan.FromSeconds(1)))
+            {
+                _handler!.Dispose(); // the loop thread is gone: nothing seals any more, the shared keys can be wiped
+            }
         }
 
         _stopped.TrySetResult();

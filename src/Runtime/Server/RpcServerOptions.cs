@@ -86,8 +86,9 @@ public sealed class RpcServerOptions
 
     /// <summary>
     /// For a <see cref="RpcServerKind.Concurrent"/> server: how many calls one connection may have running or queued at
-    /// once. Beyond it, that connection's requests get <see cref="RpcStatus.ResourceExhausted"/> at once, so one busy or
-    /// hostile client cannot take every slot and the queue from the others. Default 1024.
+    /// once. Beyond it, that connection's requests get <see cref="RpcStatus.ResourceExhausted"/> at once, so one busy
+    /// connection cannot take every slot and the queue from the others. It is a bound per connection, not per client:
+    /// a client can open more connections, and calls through a proxy share the proxy's. Default 1024.
     /// </summary>
     public int MaxCallsPerPeer
     {

@@ -26,6 +26,7 @@ class Sealer:
     def __init__(self, server_public, client_secret):
         secret = PrivateKey(client_secret)
         self.public = bytes(secret.public_key)
+        self.server_public = server_public
         self.box = Box(secret, PublicKey(server_public))
         self.session = os.urandom(7)  # names this sender's session in every nonce
         self.counter = 0  # counts up from 1: the server refuses a (session, counter) it has seen
@@ -34,7 +35,8 @@ class Sealer:
         self.counter += 1
         nonce = bytes([TO_SERVER]) + self.session + struct.pack("<Qq", self.counter, int(time.time() * 1000))
         outer = HEADER.pack(MAGIC, VERSION, SEALED_REQUEST, 0, 0, request_id, 0, 0, 0)
-        return outer + self.public + nonce + self.box.encrypt(inner, nonce).ciphertext  # tag, then ciphertext
+        sealed = self.box.encrypt(self.server_public + inner, nonce).ciphertext  # the recipient's key, then the request
+        return outer + self.public + nonce + sealed  # sealed: the tag, then the ciphertext
 
     def open(self, frame, request_id):
         """The plain reply inside a sealed one; an unsealed error (a refusal) as it is."""
@@ -45,7 +47,9 @@ class Sealer:
         assert kind == SEALED_REPLY, "the server did not seal its reply"
         nonce = frame[HEADER.size:HEADER.size + 24]
         assert nonce[0] == TO_CLIENT, "not a reply nonce"
-        return self.box.decrypt(frame[HEADER.size + 24:], nonce)  # raises if not sealed by the pinned server
+        plain = self.box.decrypt(frame[HEADER.size + 24:], nonce)  # raises if not sealed by the pinned server
+        assert plain[:32] == self.public, "sealed for another client"
+        return plain[32:]
 
 
 def describe_error(frame):
@@ -76,7 +80,7 @@ def main():
     print("secure reply: %s" % reply)
 
     sock.send(sealed)  # the same bytes again, as an attacker who captured them would
-    print("replay: %s" % describe_error(sock.recv()))
+    print("replay: %s" % describe_error(sealer.open(sock.recv(), request_id)))  # authentic but seen: a sealed refusal
 
     sock.send(inner)  # the plain request, without the seal
     print("plain request: %s" % describe_error(sock.recv()))
