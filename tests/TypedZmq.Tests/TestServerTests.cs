@@ -22,6 +22,7 @@ public sealed class TestServerTests
             ReplyCacheSize = 10,
             MaxCallsPerPeer = 11,
             Security = new RpcServerSecurity(RpcKeyPair.Generate()),
+            LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             Interceptors = { interceptor },
         };
 

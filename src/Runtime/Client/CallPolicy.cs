@@ -1,4 +1,6 @@
 using System;
+using Microsoft.Extensions.Logging;
+using TypedZmq.Diagnostics;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
 
@@ -52,6 +54,25 @@ internal static class CallPolicy
                 RpcStatus.BadRequest,
                 $"{request.Method}: the request is {size} bytes, over RpcClientOptions.MaxMessageSize ({options.MaxMessageSize} bytes); " +
                 "it was not sent. Send less per call, or raise the limit on both client and server.");
+    }
+
+    /// <summary>Counts and logs a retry; with several endpoints it is a failover to the next server.</summary>
+    public static void NoteRetry(ILogger logger, RpcClientOptions options, RpcMethod method, int attempt, RpcStatus status)
+    {
+        Telemetry.ClientRetries.Add(1);
+        if (!logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        if (options.Endpoints.Length > 1)
+        {
+            Log.FailingOver(logger, method, options.Endpoint, attempt, options.MaxAttempts, status);
+        }
+        else
+        {
+            Log.Retrying(logger, method, attempt, options.MaxAttempts, status);
+        }
     }
 
     public static RpcException NoReply(RpcMethod method, string endpoint, TimeSpan timeout) =>

@@ -190,6 +190,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     {
         if (CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
         {
+            CallPolicy.NoteRetry(Logger, _options, call.Method, call.Attempt + 1, error.Status);
             TimeSpan backoff = CallPolicy.Backoff(_options, call.Attempt);
             call.Attempt++;
             call.ResendAt = now + (long)(backoff.TotalSeconds * Stopwatch.Frequency);

@@ -3,6 +3,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using NetMQ;
 using NetMQ.Sockets;
+using TypedZmq.Diagnostics;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
 using TypedZmq.Security;
@@ -122,6 +123,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 }
                 catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
                 {
+                    CallPolicy.NoteRetry(Logger, _options, method, attempt + 1, ex.Status);
                     TimeSpan backoff = CallPolicy.Backoff(_options, attempt);
                     if (async)
                     {
@@ -203,7 +205,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
+                    ReplaceSocket(method, "was cancelled");
                     throw new OperationCanceledException(
                         $"{method} was cancelled while waiting for its reply; the call may still run on the server.",
                         cancellationToken);
@@ -217,7 +219,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
                 if (deadline.IsExpired)
                 {
-                    CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
+                    ReplaceSocket(method, "got no reply in time");
                     throw TimedOut(method, deadline, queued: false);
                 }
             }
@@ -290,6 +292,14 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
             _sealer?.Dispose();
             _gate.Release();
         }
+    }
+
+    /// <summary>Lazy Pirate: a REQ socket still waiting for a reply cannot send; the next call opens a fresh one.</summary>
+    private void ReplaceSocket(RpcMethod method, string reason)
+    {
+        CloseSocket();
+        Telemetry.ClientSocketReplacements.Add(1);
+        Log.SocketReplaced(Logger, _options.Endpoint, method, reason);
     }
 
     private RequestSocket CreateSocket() => ClientSockets.Connect(new RequestSocket(), _options, _endpoints);

@@ -57,6 +57,12 @@ public sealed class RpcClientOptions
     }
 
     /// <summary>
+    /// Where the client logs (see docs/observability.md for the events). Null (default): it logs nothing and allocates
+    /// nothing for logging.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
     /// Secure mode: seal every request with this client's key for the pinned server key, and accept only replies that
     /// server sealed (see <see cref="RpcClientSecurity"/> and docs/security.md). Null (default): plain messages.
     /// </summary>

@@ -4,7 +4,10 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TypedZmq.Client;
+using TypedZmq.Diagnostics;
 
 namespace TypedZmq.Internal;
 
@@ -18,6 +21,7 @@ public abstract class RpcChannel
 {
     private readonly RpcClientOptions? _options;
     private readonly RpcClientContinuation? _pipeline;
+    private readonly RpcClientContinuation? _observedPipeline; // the client span and metrics, then the user's interceptors
     private long _lastRequestId = RequestIds.RandomStart();
 
     private protected RpcChannel()
@@ -28,7 +32,15 @@ public abstract class RpcChannel
     {
         _options = options;
         _pipeline = BuildPipeline(options.Interceptors);
+        _observedPipeline = BuildPipeline([new ClientTelemetry(options.Endpoint), .. options.Interceptors]);
+        Logger = options.LoggerFactory?.CreateLogger(Log.ClientCategory) ?? NullLogger.Instance;
     }
+
+    /// <summary>Where the channel logs (nothing unless <see cref="RpcClientOptions.LoggerFactory"/> is set).</summary>
+    private protected ILogger Logger { get; } = NullLogger.Instance;
+
+    /// <summary>The interceptors a call goes through: with a tracing or metrics listener, telemetry's first.</summary>
+    private RpcClientContinuation? Pipeline => _options is not null && Telemetry.ClientEnabled ? _observedPipeline : _pipeline;
 
     /// <summary>Starts a request for <paramref name="method"/>; the proxy then writes the arguments in order.</summary>
     /// <param name="method">The method being called.</param>
@@ -50,13 +62,14 @@ public abstract class RpcChannel
     public TResult Invoke<TResult>(RpcRequest request, CancellationToken cancellationToken)
     {
         Prepare(request);
-        if (_pipeline is null)
+        RpcClientContinuation? pipeline = Pipeline;
+        if (pipeline is null)
         {
             return InvokeCore<TResult>(request, cancellationToken);
         }
 
         // Synchronous interceptors complete at once; otherwise the caller's thread waits, as a synchronous method must.
-        ValueTask<TResult> call = InvokeInterceptedAsync<TResult>(request, async: false, cancellationToken);
+        ValueTask<TResult> call = InvokeInterceptedAsync<TResult>(pipeline, request, async: false, cancellationToken);
         return call.IsCompleted ? call.Result : call.AsTask().GetAwaiter().GetResult();
     }
 
@@ -75,9 +88,10 @@ public abstract class RpcChannel
     public Task<TResult> InvokeAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
     {
         Prepare(request);
-        return _pipeline is null
+        RpcClientContinuation? pipeline = Pipeline;
+        return pipeline is null
             ? InvokeCoreAsync<TResult>(request, cancellationToken)
-            : InvokeInterceptedAsync<TResult>(request, async: true, cancellationToken).AsTask();
+            : InvokeInterceptedAsync<TResult>(pipeline, request, async: true, cancellationToken).AsTask();
     }
 
     /// <summary>Calls a method that returns <see cref="ValueTask"/>.</summary>
@@ -123,19 +137,19 @@ public abstract class RpcChannel
 
     // Pooled builders: a call that goes asynchronous through the interceptors reuses its state machine boxes.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<TResult> InvokeInterceptedAsync<TResult>(RpcRequest request, bool async, CancellationToken cancellationToken)
+    private async ValueTask<TResult> InvokeInterceptedAsync<TResult>(RpcClientContinuation pipeline, RpcRequest request, bool async, CancellationToken cancellationToken)
     {
         var call = new InterceptedCall<TResult>(this, request, _options!.Endpoint, async, cancellationToken);
-        await RunPipelineAsync(call).ConfigureAwait(false);
+        await RunPipelineAsync(pipeline, call).ConfigureAwait(false);
         return call.TypedResult;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunPipelineAsync(RpcClientContext call)
+    private static async ValueTask RunPipelineAsync(RpcClientContinuation pipeline, RpcClientContext call)
     {
         try
         {
-            await _pipeline!(call).ConfigureAwait(false);
+            await pipeline(call).ConfigureAwait(false);
         }
         finally
         {

@@ -20,6 +20,9 @@ public sealed class RpcServerCall
     private string _serviceName = "";
     private bool _argumentsChecked;
     private RpcCallContext? _context;
+
+    /// <summary>The call's context (null only for calls made outside a server, in tests).</summary>
+    internal RpcCallContext? Context => _context;
     private bool _captureResult;
 
     internal RpcServerCall()

@@ -39,6 +39,14 @@ public abstract class RpcServiceDispatcher
         }
     }
 
+    /// <summary>A dispatcher with the name, id and methods of <paramref name="prototype"/> (for wrappers in the runtime).</summary>
+    private protected RpcServiceDispatcher(RpcServiceDispatcher prototype)
+    {
+        ServiceName = prototype.ServiceName;
+        ServiceId = prototype.ServiceId;
+        _methods = prototype._methods;
+    }
+
     /// <summary>The service's wire name.</summary>
     public string ServiceName { get; }
 

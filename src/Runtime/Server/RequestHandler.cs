@@ -2,6 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TypedZmq.Diagnostics;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
 using TypedZmq.Security;
@@ -20,11 +23,16 @@ internal sealed class RequestHandler : IDisposable
     private readonly CancellationToken _stopping;
     private readonly ReplyCache? _cache;
     private readonly RpcServerContinuation? _pipeline;
+    private readonly RpcServerContinuation _observedPipeline; // the server span and metrics, then the user's interceptors
+    private readonly ServerTelemetry _telemetry = new();
+    private readonly ILogger _logger;
+    private readonly RefusalLog _refusals;
     private readonly ServerGate? _gate;
     private readonly PayloadBuffer _errorBody = new();
     private readonly PayloadBuffer _sealedBody = new();
     private readonly Stack<ServerCall> _pool = new();
     private int _inFlight;
+    private RpcPeer? _refusing; // loop thread: who sent the request being read, for the refusal log
     private volatile bool _draining;
 
     public RequestHandler(Dictionary<uint, RpcServiceDispatcher> services, RpcServerOptions options, CancellationToken stopping)
@@ -34,8 +42,14 @@ internal sealed class RequestHandler : IDisposable
         _stopping = stopping;
         _cache = options.ReplyCacheSize > 0 ? new ReplyCache(options.ReplyCacheSize) : null;
         _pipeline = BuildPipeline(options.Interceptors);
+        _observedPipeline = BuildPipeline([_telemetry, .. options.Interceptors])!;
+        _logger = options.LoggerFactory?.CreateLogger(Log.ServerCategory) ?? NullLogger.Instance;
+        _refusals = new RefusalLog(_logger);
         _gate = options.Security is { } security ? new ServerGate(security) : null;
     }
+
+    /// <summary>Where the server is bound, for its spans and metrics.</summary>
+    public void Bound(string endpoint) => _telemetry.Bound(endpoint);
 
     /// <summary>Wipes secure mode's keys once the loop thread has stopped.</summary>
     public void Dispose() => _gate?.Dispose();
@@ -71,6 +85,7 @@ internal sealed class RequestHandler : IDisposable
         Interlocked.Increment(ref _inFlight);
         ServerCall? call = null;
         pending = default;
+        _refusing = peer;
         try
         {
             call = BeginCounted(message, frames, peer, route, sender, out pending);
@@ -78,6 +93,7 @@ internal sealed class RequestHandler : IDisposable
         }
         finally
         {
+            _refusing = null;
             if (call is null)
             {
                 Interlocked.Decrement(ref _inFlight);
@@ -95,7 +111,7 @@ internal sealed class RequestHandler : IDisposable
     private void Answer(ServerCall call, Exception? failure, byte[][]? route, IReplySender sender)
     {
         RpcCallContext context = call.Context;
-        if (failure is null && _pipeline is not null && !context.Dispatched)
+        if (failure is null && call.Pipeline is not null && !context.Dispatched)
         {
             failure = new RpcException(
                 RpcStatus.Internal,
@@ -109,6 +125,11 @@ internal sealed class RequestHandler : IDisposable
         else
         {
             (RpcStatus status, string? type, string text, string? detail) = ServerErrors.ForReply(failure, context, _options.IncludeExceptionDetails);
+            if (status is RpcStatus.RemoteError or RpcStatus.Internal)
+            {
+                Log.CallFailed(_logger, context.ServiceName, context.MethodName, status, text, failure);
+            }
+
             SendError(route, sender, call.Client, call.Request, status, text, type, detail, record: true);
         }
 
@@ -320,18 +341,19 @@ internal sealed class RequestHandler : IDisposable
         call.Context = context;
         call.Request = request;
         call.Client = client;
+        call.Pipeline = Telemetry.ServerEnabled ? _observedPipeline : _pipeline;
         ReadOnlyMemory<byte> arguments = message.Slice(payloadStart);
-        if (_pipeline is not null)
+        if (call.Pipeline is not null)
         {
             // An interceptor may await before it calls next, and the frame is closed when this method returns.
             arguments = call.OwnArguments(arguments.Span);
         }
 
-        call.Call.Begin(request.MethodId, dispatcher.ServiceName, arguments, context, captureResult: _pipeline is not null);
+        call.Call.Begin(request.MethodId, dispatcher.ServiceName, arguments, context, captureResult: call.Pipeline is not null);
         context.ServerCall = call.Call;
 
         pending = Dispatch(dispatcher, call);
-        if (_pipeline is null)
+        if (call.Pipeline is null)
         {
             // The generated dispatcher decodes every argument before it calls the implementation: the frame may close.
             call.Call.ReleaseArguments();
@@ -357,7 +379,7 @@ internal sealed class RequestHandler : IDisposable
         return null;
     }
 
-    private ValueTask Dispatch(RpcServiceDispatcher dispatcher, ServerCall call)
+    private static ValueTask Dispatch(RpcServiceDispatcher dispatcher, ServerCall call)
     {
         // The loop thread may carry NetMQ's SynchronizationContext. An implementation that awaits without
         // ConfigureAwait(false) would capture it, continue on the socket's thread and, after Stop, post to a disposed
@@ -367,7 +389,7 @@ internal sealed class RequestHandler : IDisposable
         RpcCallContext? outer = RpcCallContext.Enter(call.Context);
         try
         {
-            return _pipeline is null ? dispatcher.DispatchAsync(call.Call) : _pipeline(call.Context);
+            return call.Pipeline is null ? dispatcher.DispatchAsync(call.Call) : call.Pipeline(call.Context);
         }
         catch (Exception ex)
         {
@@ -450,6 +472,16 @@ internal sealed class RequestHandler : IDisposable
         if (record)
         {
             _cache?.Record(error, _errorBody.WrittenSpan, client?.Key);
+        }
+        else
+        {
+            // Not run: counted, and logged at most once a second whatever a peer sends.
+            if (Telemetry.ServerRefused.Enabled)
+            {
+                Telemetry.ServerRefused.Add(1, new KeyValuePair<string, object?>("rpc.response.status_code", Telemetry.StatusCode(status)));
+            }
+
+            _refusals.Refused(_refusing ?? RpcPeer.Unknown, status, message);
         }
 
         Send(route, sender, client, error, _errorBody.WrittenSpan);

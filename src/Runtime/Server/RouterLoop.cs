@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Threading.Tasks;
 using NetMQ;
 using NetMQ.Sockets;
+using TypedZmq.Diagnostics;
 using TypedZmq.Protocol;
 using TypedZmq.Security;
 using TypedZmq.Sockets;
@@ -175,6 +176,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         if (!_handler.IsDraining && _queued.Count < _options.MaxQueuedRequests)
         {
             _queued.Enqueue(new QueuedRequest(peer, message.ToArray(), frames));
+            Telemetry.ServerQueued.Add(1);
             return;
         }
 
@@ -191,6 +193,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         while (_queued.Count > 0 && (_handler.IsDraining || _handler.InFlight < _options.MaxConcurrentCalls))
         {
             QueuedRequest next = _queued.Dequeue();
+            Telemetry.ServerQueued.Add(-1);
             if (_handler.IsDraining)
             {
                 QueueOrRefuse(next.Peer, next.Message, next.Frames);

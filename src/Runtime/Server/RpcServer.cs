@@ -2,6 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TypedZmq.Diagnostics;
 using TypedZmq.Internal;
 using TypedZmq.Server;
 
@@ -44,6 +47,7 @@ public sealed class RpcServer : IDisposable
     private readonly object _stateLock = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ILogger _logger;
     private RequestHandler? _handler;
     private IServerLoop? _loop;
     private State _state;
@@ -66,6 +70,7 @@ public sealed class RpcServer : IDisposable
         }
 
         Options = options;
+        _logger = options.LoggerFactory?.CreateLogger(Log.ServerCategory) ?? NullLogger.Instance;
     }
 
     private enum State
@@ -97,7 +102,30 @@ public sealed class RpcServer : IDisposable
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(implementation);
-        RpcServiceDispatcher dispatcher = RpcServiceRegistry.GetDispatcherFactory<TService>()(implementation);
+        return Add(RpcServiceRegistry.GetDispatcherFactory<TService>()(implementation));
+    }
+
+    /// <summary>
+    /// Hosts the service <typeparamref name="TService"/> with an implementation made for each call by
+    /// <paramref name="factory"/>, which sees the call's context (server interceptors run first, so one of them can
+    /// open a scope that the factory resolves from: the hosting package does this for DI scopes).
+    /// </summary>
+    /// <typeparam name="TService">An interface marked with <see cref="RpcServiceAttribute"/>.</typeparam>
+    /// <param name="factory">Makes the implementation that serves one call; called on the call's flow, once per call.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="InvalidOperationException">
+    /// The server was already started, no dispatcher was generated for <typeparamref name="TService"/>, or another
+    /// hosted service has the same service id.
+    /// </exception>
+    public RpcServer AddService<TService>(Func<RpcCallContext, TService> factory)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        return Add(new PerCallDispatcher<TService>(factory, RpcServiceRegistry.GetDispatcherFactory<TService>()));
+    }
+
+    private RpcServer Add(RpcServiceDispatcher dispatcher)
+    {
         lock (_stateLock)
         {
             if (_state != State.Created)
@@ -152,7 +180,14 @@ public sealed class RpcServer : IDisposable
             _handler = handler;
             _loop = loop;
             BoundEndpoint = loop.BoundEndpoint;
+            handler.Bound(loop.BoundEndpoint);
             _state = State.Running;
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+#pragma warning disable CA1873 // the list of services is only built when the level is enabled, just above
+                Log.ServerStarted(_logger, loop.BoundEndpoint, Options.Kind, Options.Security is not null, handler.DescribeServices());
+#pragma warning restore CA1873
+            }
         }
     }
 
@@ -208,10 +243,13 @@ public sealed class RpcServer : IDisposable
         {
             // Implementations that honour the token finish now; give their "cancelled" replies a moment to leave.
             WaitForCallsInFlight(CancelledReplyGrace);
+            int unfinished = _handler!.InFlight;
             if (_loop!.Close(Options.StopTimeout + TimeSpan.FromSeconds(1)))
             {
-                _handler!.Dispose(); // the loop thread is gone: nothing seals any more, the shared keys can be wiped
+                _handler.Dispose(); // the loop thread is gone: nothing seals any more, the shared keys can be wiped
             }
+
+            Log.ServerStopped(_logger, BoundEndpoint ?? Options.Endpoint, unfinished);
         }
 
         _stopped.TrySetResult();

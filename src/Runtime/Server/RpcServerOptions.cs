@@ -78,6 +78,12 @@ public sealed class RpcServerOptions
     public IList<RpcServerInterceptor> Interceptors { get; } = new List<RpcServerInterceptor>();
 
     /// <summary>
+    /// Where the server logs (see docs/observability.md for the events). Null (default): it logs nothing and allocates
+    /// nothing for logging.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
     /// Secure mode: serve only requests sealed by allowed client keys, and seal every reply (see
     /// <see cref="RpcServerSecurity"/> and docs/security.md). Null (default): plain requests from anyone who can reach
     /// the endpoint.

@@ -21,6 +21,9 @@ internal sealed class ServerCall
 
     public RpcHeader Request { get; set; }
 
+    /// <summary>The interceptors this call runs through (null: straight to the dispatcher), chosen when it starts.</summary>
+    public RpcServerContinuation? Pipeline { get; set; }
+
     /// <summary>In secure mode, the client whose key sealed the request: its reply is sealed for it.</summary>
     public ServerGate.Client? Client { get; set; }
 
@@ -46,5 +49,6 @@ internal sealed class ServerCall
 
         Context = null!;
         Client = null;
+        Pipeline = null;
     }
 }

@@ -39,6 +39,7 @@ public sealed class TestServer : IDisposable
             ReplyCacheSize = template.ReplyCacheSize,
             MaxCallsPerPeer = template.MaxCallsPerPeer,
             Security = template.Security,
+            LoggerFactory = template.LoggerFactory,
         };
         foreach (RpcServerInterceptor interceptor in template.Interceptors)
         {

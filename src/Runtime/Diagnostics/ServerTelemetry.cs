@@ -1,0 +1,99 @@
+using System;
+using System.Diagnostics;
+using System.Threading.Tasks;
+
+namespace TypedZmq.Diagnostics;
+
+/// <summary>
+/// The server span and metrics of a call, as the outermost server interceptor; the span is the child of the client's
+/// when the request carries a W3C trace context. Used only while someone listens.
+/// </summary>
+internal sealed class ServerTelemetry : RpcServerInterceptor
+{
+    private string? _address;
+    private int? _port;
+
+    /// <summary>Where the server listens, once it is bound.</summary>
+    public void Bound(string endpoint) => (_address, _port) = Telemetry.Parse(endpoint);
+
+    public override async ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next)
+    {
+        string method = context.ServiceName + "/" + context.MethodName;
+        ActivityContext parent = default;
+        string? traceParent = context.RequestMetadata.GetString(RpcDiagnostics.TraceParentKey);
+        if (traceParent is not null)
+        {
+            ActivityContext.TryParse(traceParent, context.RequestMetadata.GetString(RpcDiagnostics.TraceStateKey), isRemote: true, out parent);
+        }
+
+        Activity? activity = Telemetry.Source.StartActivity(method, ActivityKind.Server, parent);
+        if (activity is not null)
+        {
+            activity.SetTag("rpc.system.name", Telemetry.System);
+            activity.SetTag("rpc.method", method);
+            activity.SetTag("server.address", _address);
+            activity.SetTag("server.port", _port);
+            activity.SetTag("typedzmq.attempt", context.Attempt);
+            if (context.Peer.Identity is { } identity)
+            {
+                activity.SetTag("typedzmq.peer.identity", identity);
+            }
+        }
+
+        var tags = new TagList
+        {
+            { "rpc.system.name", Telemetry.System },
+            { "rpc.method", method },
+            { "server.address", _address },
+            { "server.port", _port },
+        };
+        Telemetry.ServerInFlight.Add(1, tags);
+        long start = Stopwatch.GetTimestamp();
+        RpcStatus status = RpcStatus.Ok;
+        string? error = null;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            status = ex.Status;
+            error = ex.Status == RpcStatus.RemoteError ? ex.RemoteExceptionType ?? Telemetry.StatusCode(ex.Status) : Telemetry.StatusCode(ex.Status);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            status = RpcStatus.Cancelled;
+            error = Telemetry.StatusCode(status);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            status = RpcStatus.RemoteError;
+            error = ex.GetType().FullName;
+            throw;
+        }
+        finally
+        {
+            Telemetry.ServerInFlight.Add(-1, tags);
+            tags.Add("rpc.response.status_code", Telemetry.StatusCode(status));
+            if (error is not null)
+            {
+                tags.Add("error.type", error);
+            }
+
+            Telemetry.ServerDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, tags);
+            if (activity is not null)
+            {
+                activity.SetTag("rpc.response.status_code", Telemetry.StatusCode(status));
+                if (error is not null)
+                {
+                    activity.SetTag("error.type", error);
+                    activity.SetStatus(ActivityStatusCode.Error);
+                }
+
+                activity.Dispose();
+            }
+        }
+    }
+}
