@@ -88,4 +88,48 @@ internal static class ConsumerProject
         Reply reply = await greeter.SayHelloAsync(new Request("pkg", 2));
         Console.WriteLine("lines " + string.Join(",", reply.Lines));
         """;
+
+    public static string HostedProject(string version) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+          </PropertyGroup>
+          <ItemGroup>
+            <ProjectReference Include="../Contracts/Contracts.csproj" />
+            <PackageReference Include="TypedZmq.Hosting" Version="{version}" />
+            <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
+          </ItemGroup>
+        </Project>
+        """;
+
+    /// <summary>A worker-service host with the server and a client in DI, as docs/hosting.md shows.</summary>
+    public const string Hosted = """
+        using Microsoft.Extensions.DependencyInjection;
+        using Microsoft.Extensions.Hosting;
+        using Microsoft.Extensions.Logging;
+        using Shop.Contracts;
+        using TypedZmq.Hosting;
+
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+        builder.Logging.ClearProviders();
+        const string Endpoint = "inproc://hosted-package-test";
+        builder.Services.AddTypedZmqServer(o => o.Endpoint = Endpoint).AddService<IGreeter, Greeter>();
+        builder.Services.AddTypedZmqClient<IGreeter>(o => o.Endpoint = Endpoint);
+        using IHost host = builder.Build();
+        await host.StartAsync();
+        Console.WriteLine("hosted " + host.Services.GetRequiredService<IGreeter>().SayHello("Hello"));
+        await host.StopAsync();
+
+        sealed class Greeter : IGreeter
+        {
+            public string SayHello(string greeting) => greeting == "Hello" ? "World" : "?";
+
+            public Task<Reply> SayHelloAsync(Request request, CancellationToken cancellationToken = default) =>
+                Task.FromResult(new Reply([request.Name]));
+        }
+        """;
 }

@@ -24,8 +24,12 @@ public sealed class PackageTests : IDisposable
         await Dotnet(RepositoryRoot(), ct, "pack", Path.Combine("src", "Runtime", "TypedZmq.csproj"),
             "-c", "Release", "-o", feed, $"-p:Version={_version}", "--disable-build-servers");
 
+        await Dotnet(RepositoryRoot(), ct, "pack", Path.Combine("src", "Hosting", "TypedZmq.Hosting.csproj"),
+            "-c", "Release", "-o", feed, $"-p:Version={_version}", "--disable-build-servers");
+
         string package = Path.Combine(feed, $"TypedZmq.{_version}.nupkg");
         AssertLayout(package);
+        AssertHostingLayout(Path.Combine(feed, $"TypedZmq.Hosting.{_version}.nupkg"), _version);
 
         string app = Path.Combine(_root, "app");
         Write(app, "nuget.config", ConsumerProject.NuGetConfig(feed));
@@ -35,9 +39,13 @@ public sealed class PackageTests : IDisposable
         Write(app, "Server/Program.cs", ConsumerProject.Server);
         Write(app, "Client/Client.csproj", ConsumerProject.AppProject);
         Write(app, "Client/Program.cs", ConsumerProject.Client);
+        Write(app, "Hosted/Hosted.csproj", ConsumerProject.HostedProject(_version));
+        Write(app, "Hosted/Program.cs", ConsumerProject.Hosted);
 
         await Dotnet(app, ct, "build", "Server/Server.csproj", "--disable-build-servers");
         await Dotnet(app, ct, "build", "Client/Client.csproj", "--disable-build-servers");
+        await Dotnet(app, ct, "build", "Hosted/Hosted.csproj", "--disable-build-servers");
+        Assert.Contains("hosted World", await Dotnet(app, ct, "Hosted/bin/Debug/net10.0/Hosted.dll"));
 
         using Process server = Start(app, "Server/bin/Debug/net10.0/Server.dll", "tcp://127.0.0.1:0");
         try
@@ -69,11 +77,14 @@ public sealed class PackageTests : IDisposable
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } custom
             ? custom
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        string cached = Path.Combine(packages, "typedzmq");
-        TryDelete(Path.Combine(cached, _version));
-        if (Directory.Exists(cached) && !Directory.EnumerateFileSystemEntries(cached).Any())
+        foreach (string id in new[] { "typedzmq", "typedzmq.hosting" })
         {
-            TryDelete(cached);
+            string cached = Path.Combine(packages, id);
+            TryDelete(Path.Combine(cached, _version));
+            if (Directory.Exists(cached) && !Directory.EnumerateFileSystemEntries(cached).Any())
+            {
+                TryDelete(cached);
+            }
         }
     }
 
@@ -97,6 +108,24 @@ public sealed class PackageTests : IDisposable
         Assert.Contains("<license type=\"expression\">MIT</license>", nuspec);
         Assert.Contains("<dependency id=\"NetMQ\"", nuspec);
         Assert.Contains("<dependency id=\"MemoryPack\" version=\"1.21.4\" include=\"All\" />", nuspec);
+    }
+
+    /// <summary>The hosting package: its own assembly only, depending on TypedZmq of the same version (not bundling it).</summary>
+    private static void AssertHostingLayout(string package, string version)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(package);
+        string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
+        foreach (string tfm in new[] { "net8.0", "net10.0" })
+        {
+            Assert.Contains($"lib/{tfm}/TypedZmq.Hosting.dll", entries);
+            Assert.DoesNotContain($"lib/{tfm}/TypedZmq.dll", entries);
+        }
+
+        Assert.DoesNotContain(entries, e => e.StartsWith("analyzers/", StringComparison.Ordinal));
+        using var reader = new StreamReader(zip.GetEntry("TypedZmq.Hosting.nuspec")!.Open());
+        string nuspec = reader.ReadToEnd();
+        Assert.Contains($"<dependency id=\"TypedZmq\" version=\"{version}\"", nuspec);
+        Assert.Contains("<dependency id=\"Microsoft.Extensions.Hosting.Abstractions\"", nuspec);
     }
 
     private static void Write(string root, string relative, string content)
