@@ -32,6 +32,7 @@ foreach (int size in sizes)
         new RawDealerRouter(), new TypedMultiplexed(), new GrpcScenario(concurrent: true), new JsonRpcScenario(concurrent: true),
         new RawDealerRouter(typedFrameShape: true), new TypedRequest(TypedVariant.Intercepted), new TypedMultiplexed(TypedVariant.Intercepted),
         new TypedRequest(TypedVariant.Secure), new TypedMultiplexed(TypedVariant.Secure),
+        new TypedRequest(TypedVariant.Observed), new TypedMultiplexed(TypedVariant.Observed),
     ];
     var servers = new List<Process>();
     var serverOf = new Dictionary<Scenario, Process>();
@@ -175,6 +176,15 @@ static void AppendTable(
     double[] secureMultiplexedCost = Enumerable.Range(0, rounds)
         .Select(r => results[scenarios[12]][r].CallsPerSecond / results[typedMultiplexed][r].CallsPerSecond)
         .ToArray();
+    double[] observedRequestCost = Enumerable.Range(0, rounds)
+        .Select(r => results[typedRequest][r].CallsPerSecond / results[scenarios[13]][r].CallsPerSecond)
+        .ToArray();
+    double[] observedMultiplexedCost = Enumerable.Range(0, rounds)
+        .Select(r => results[scenarios[14]][r].CallsPerSecond / results[typedMultiplexed][r].CallsPerSecond)
+        .ToArray();
+    report.AppendLine(CultureInfo.InvariantCulture, $"Traced and measured (every span sampled, every instrument listened to) against no listener: request channel " +
+        $"{Median(observedRequestCost):0.00}x latency ({observedRequestCost.Min():0.00}-{observedRequestCost.Max():0.00}), multiplexed " +
+        $"{Median(observedMultiplexedCost):0.00}x calls/s ({observedMultiplexedCost.Min():0.00}-{observedMultiplexedCost.Max():0.00}).");
     report.AppendLine(CultureInfo.InvariantCulture, $"Secure mode against plain: request channel {Median(secureRequestCost):0.00}x latency " +
         $"({secureRequestCost.Min():0.00}-{secureRequestCost.Max():0.00}), multiplexed {Median(secureMultiplexedCost):0.00}x calls/s " +
         $"({secureMultiplexedCost.Min():0.00}-{secureMultiplexedCost.Max():0.00}).");

@@ -113,7 +113,13 @@ internal sealed class RawReqRep() : Scenario("raw NetMQ REQ/REP", Servers.RawRep
 
 internal sealed class TypedRequest(TypedVariant variant = TypedVariant.Plain) : Scenario(
     "TypedZmq request channel" + TypedVariants.Suffix(variant),
-    variant switch { TypedVariant.Intercepted => Servers.TypedReplyIntercepted, TypedVariant.Secure => Servers.TypedReplySecure, _ => Servers.TypedReply },
+    variant switch
+    {
+        TypedVariant.Intercepted => Servers.TypedReplyIntercepted,
+        TypedVariant.Secure => Servers.TypedReplySecure,
+        TypedVariant.Observed => Servers.TypedReplyObserved,
+        _ => Servers.TypedReply,
+    },
     concurrent: false)
 {
     private RpcClient? _client;
@@ -134,8 +140,11 @@ internal sealed class TypedRequest(TypedVariant variant = TypedVariant.Plain) : 
         return Task.CompletedTask;
     }
 
-    public override Task<long> RunAsync(TimeSpan duration) => Task.FromResult(RunLockstep(() =>
-        Check(_bench!.Echo(_payload).Length == _payload.Length, "typed echo mismatch"), duration));
+    public override Task<long> RunAsync(TimeSpan duration)
+    {
+        using IDisposable? listening = variant == TypedVariant.Observed ? Listening.Start() : null;
+        return Task.FromResult(RunLockstep(() => Check(_bench!.Echo(_payload).Length == _payload.Length, "typed echo mismatch"), duration));
+    }
 
     /// <summary>Bytes allocated on the calling thread by one call (the result string included).</summary>
     public long CallingThreadBytesPerCall(int calls)
@@ -234,7 +243,13 @@ internal sealed class RawDealerRouter(bool typedFrameShape = false) : Scenario(
 
 internal sealed class TypedMultiplexed(TypedVariant variant = TypedVariant.Plain) : Scenario(
     "TypedZmq multiplexed, 100 in flight" + TypedVariants.Suffix(variant),
-    variant switch { TypedVariant.Intercepted => Servers.TypedConcurrentIntercepted, TypedVariant.Secure => Servers.TypedConcurrentSecure, _ => Servers.TypedConcurrent },
+    variant switch
+    {
+        TypedVariant.Intercepted => Servers.TypedConcurrentIntercepted,
+        TypedVariant.Secure => Servers.TypedConcurrentSecure,
+        TypedVariant.Observed => Servers.TypedConcurrentObserved,
+        _ => Servers.TypedConcurrent,
+    },
     concurrent: true)
 {
     private RpcClient? _client;
@@ -255,8 +270,12 @@ internal sealed class TypedMultiplexed(TypedVariant variant = TypedVariant.Plain
         return Task.CompletedTask;
     }
 
-    public override Task<long> RunAsync(TimeSpan duration) => RunConcurrent(async () =>
-        Check((await _bench!.EchoAsync(_payload).ConfigureAwait(false)).Length == _payload.Length, "typed echo mismatch"), duration);
+    public override async Task<long> RunAsync(TimeSpan duration)
+    {
+        using IDisposable? listening = variant == TypedVariant.Observed ? Listening.Start() : null;
+        return await RunConcurrent(async () =>
+            Check((await _bench!.EchoAsync(_payload).ConfigureAwait(false)).Length == _payload.Length, "typed echo mismatch"), duration);
+    }
 
     public override ValueTask DisposeAsync()
     {
@@ -344,6 +363,47 @@ internal enum TypedVariant
     Plain,
     Intercepted,
     Secure,
+    Observed,
+}
+
+/// <summary>
+/// What an application with OpenTelemetry does to TypedZmq: a listener that samples every span and one that takes every
+/// measurement of TypedZmq's instruments (both doing nothing with them, so the row shows TypedZmq's own cost).
+/// </summary>
+internal static class Listening
+{
+    public static IDisposable Start()
+    {
+        var spans = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == RpcDiagnostics.ActivitySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(spans);
+        var measurements = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RpcDiagnostics.MeterName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        measurements.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+        measurements.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        measurements.Start();
+        return new Both(spans, measurements);
+    }
+
+    private sealed class Both(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
+    }
 }
 
 internal static class TypedVariants
@@ -356,6 +416,7 @@ internal static class TypedVariants
     {
         TypedVariant.Intercepted => ", one trivial interceptor each side",
         TypedVariant.Secure => ", secure mode",
+        TypedVariant.Observed => ", traced and measured",
         _ => "",
     };
 

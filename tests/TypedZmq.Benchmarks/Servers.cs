@@ -28,6 +28,8 @@ internal static class Servers
     public const string TypedConcurrentIntercepted = "typed-concurrent-intercepted";
     public const string TypedReplySecure = "typed-reply-secure";
     public const string TypedConcurrentSecure = "typed-concurrent-secure";
+    public const string TypedReplyObserved = "typed-reply-observed";
+    public const string TypedConcurrentObserved = "typed-concurrent-observed";
     public const string Grpc = "grpc";
     public const string JsonRpc = "jsonrpc";
 
@@ -63,11 +65,14 @@ internal static class Servers
             case TypedConcurrentIntercepted:
             case TypedReplySecure:
             case TypedConcurrentSecure:
+            case TypedReplyObserved:
+            case TypedConcurrentObserved:
             {
+                using IDisposable? listening = kind is TypedReplyObserved or TypedConcurrentObserved ? Listening.Start() : null;
                 var options = new RpcServerOptions
                 {
                     Endpoint = "tcp://127.0.0.1:0",
-                    Kind = kind is TypedReply or TypedReplyIntercepted or TypedReplySecure ? RpcServerKind.Reply : RpcServerKind.Concurrent,
+                    Kind = kind is TypedReply or TypedReplyIntercepted or TypedReplySecure or TypedReplyObserved ? RpcServerKind.Reply : RpcServerKind.Concurrent,
                     Security = kind is TypedReplySecure or TypedConcurrentSecure ? TypedVariants.ServerSecurity() : null,
                 };
                 if (kind is TypedReplyIntercepted or TypedConcurrentIntercepted)

@@ -20,7 +20,7 @@ internal sealed class ClientTelemetry : RpcClientInterceptor
 
     public override async ValueTask InterceptAsync(RpcClientContext context, RpcClientContinuation next)
     {
-        string method = context.ServiceName + "/" + context.MethodName;
+        string method = context.Method.QualifiedName;
         Activity? activity = Telemetry.Source.StartActivity(method, ActivityKind.Client);
         if (activity is not null)
         {

@@ -18,7 +18,7 @@ internal sealed class ServerTelemetry : RpcServerInterceptor
 
     public override async ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next)
     {
-        string method = context.ServiceName + "/" + context.MethodName;
+        string method = context.Method?.QualifiedName ?? context.ServiceName + "/" + context.MethodName;
         ActivityContext parent = default;
         string? traceParent = context.RequestMetadata.GetString(RpcDiagnostics.TraceParentKey);
         if (traceParent is not null)

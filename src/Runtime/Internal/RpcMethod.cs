@@ -77,6 +77,9 @@ public sealed class RpcMethod
     /// <summary>The method's name as declared.</summary>
     public string MethodName { get; }
 
+    /// <summary><c>{service}/{method}</c>: the name of the method's spans and its <c>rpc.method</c> (made once).</summary>
+    internal string QualifiedName => field ??= ServiceName + "/" + MethodName;
+
     /// <summary>The method id.</summary>
     public uint MethodId { get; }
 
