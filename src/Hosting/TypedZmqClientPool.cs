@@ -11,14 +11,15 @@ namespace TypedZmq.Hosting;
 /// </summary>
 internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> options, ILoggerFactory? loggers = null) : IDisposable
 {
-    private readonly Dictionary<string, RpcClient> _clients = new();
+    private readonly Dictionary<Key, RpcClient> _clients = new();
     private bool _disposed;
 
     public RpcClient For(string name)
     {
         TypedZmqClientOptions settings = options.Get(name); // validated here, if not already at start
-        string key = string.Join('|', settings.Endpoint, settings.Channel, settings.Timeout, settings.MaxAttempts, settings.RetryBackoff,
-            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security?.GetHashCode());
+        // Security compares by reference (a record's default for a class without Equals): two key sets never share a client.
+        var key = new Key(settings.Endpoint, settings.Channel, settings.Timeout, settings.MaxAttempts, settings.RetryBackoff,
+            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security);
         lock (_clients)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -56,4 +57,8 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
             _clients.Clear();
         }
     }
+
+    private readonly record struct Key(
+        string? Endpoint, RpcChannelKind Channel, TimeSpan Timeout, int MaxAttempts, TimeSpan RetryBackoff, bool RetryNonIdempotentCalls,
+        long MaxMessageSize, RpcClientSecurity? Security);
 }

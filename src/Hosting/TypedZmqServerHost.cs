@@ -73,9 +73,9 @@ internal sealed class TypedZmqServerHost(string name, IServiceProvider services)
     {
         if (_server is { } server)
         {
-            // Stop blocks while calls in flight drain (up to the server's StopTimeout); the host stops waiting when its
-            // shutdown timeout ends, and the server finishes closing on its own.
-            await Task.Run(server.Stop, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Calls in flight drain for up to the server's StopTimeout; when the host's shutdown timeout ends first, the
+            // server stops waiting, cancels them and closes.
+            await server.StopAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -40,37 +41,57 @@ public static class TypedZmqServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         AddCommon(services);
-        services.AddOptions<TypedZmqServerOptions>(name).ValidateOnStart();
-        services.AddSingleton<IHostedService>(provider => new TypedZmqServerHost(name, provider));
+        if (!services.Any(d => d.ServiceType == typeof(ServerName) && Equals(d.ImplementationInstance, new ServerName(name))))
+        {
+            // Once per name: calling this again (to add services from elsewhere) adds to the same server.
+            services.AddSingleton(new ServerName(name));
+            services.AddOptions<TypedZmqServerOptions>(name).ValidateOnStart();
+            services.AddSingleton<IHostedService>(provider => new TypedZmqServerHost(name, provider));
+        }
+
         return new TypedZmqServerBuilder(services, name);
+    }
+
+    /// <summary>Makes <typeparamref name="TService"/> injectable from the client named <see cref="DefaultName"/>; see the overload with a name.</summary>
+    /// <typeparam name="TService">The <see cref="RpcServiceAttribute"/> interface.</typeparam>
+    /// <param name="services">The application's services.</param>
+    /// <returns>A builder to set the client's options.</returns>
+    public static TypedZmqClientBuilder AddTypedZmqClient<TService>(this IServiceCollection services)
+        where TService : class =>
+        services.AddTypedZmqClient<TService>(DefaultName);
+
+    /// <summary>Makes <typeparamref name="TService"/> injectable from the client named <see cref="DefaultName"/>, with options set in code.</summary>
+    /// <typeparam name="TService">The <see cref="RpcServiceAttribute"/> interface.</typeparam>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets its options (configuration can set them too: <see cref="TypedZmqClientBuilder.BindConfiguration"/>).</param>
+    /// <returns>A builder to set the client's options.</returns>
+    public static TypedZmqClientBuilder AddTypedZmqClient<TService>(this IServiceCollection services, Action<TypedZmqClientOptions> configure)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddTypedZmqClient<TService>(DefaultName).Configure(configure);
     }
 
     /// <summary>
     /// Makes <typeparamref name="TService"/> injectable: a TypedZmq proxy over an <see cref="RpcClient"/> that the
     /// container creates on first use and disposes with itself. Proxies whose settings are the same (endpoint, channel,
-    /// timeouts) share one client. Options are named by <paramref name="name"/> (default
-    /// <see cref="DefaultName"/>) and validated when the host starts.
+    /// timeouts, retries, security) share one client. Options are named by <paramref name="name"/> and validated when
+    /// the host starts; give the clients of different servers different names.
     /// </summary>
     /// <typeparam name="TService">The <see cref="RpcServiceAttribute"/> interface.</typeparam>
     /// <param name="services">The application's services.</param>
-    /// <param name="configure">Sets its options in code (optional).</param>
-    /// <param name="name">The client's options name; give each server its own.</param>
-    /// <returns>The options builder, for example to <c>.BindConfiguration("TypedZmq:Clients:Orders")</c>.</returns>
-    public static OptionsBuilder<TypedZmqClientOptions> AddTypedZmqClient<TService>(this IServiceCollection services, Action<TypedZmqClientOptions>? configure = null, string name = DefaultName)
+    /// <param name="name">The client's options name.</param>
+    /// <returns>A builder to set the client's options, for example to bind them to a configuration section.</returns>
+    public static TypedZmqClientBuilder AddTypedZmqClient<TService>(this IServiceCollection services, string name)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         AddCommon(services);
-        OptionsBuilder<TypedZmqClientOptions> options = services.AddOptions<TypedZmqClientOptions>(name).ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
+        services.AddOptions<TypedZmqClientOptions>(name).ValidateOnStart();
         services.TryAddSingleton<TypedZmqClientPool>();
         services.AddSingleton(provider => provider.GetRequiredService<TypedZmqClientPool>().For(name).CreateProxy<TService>());
-        return options;
+        return new TypedZmqClientBuilder(services, name);
     }
 
     private static void AddCommon(IServiceCollection services)
@@ -88,4 +109,7 @@ public static class TypedZmqServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TypedZmqServerOptions>, ServerOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TypedZmqClientOptions>, ClientOptionsValidator>());
     }
+
+    /// <summary>Marks a server name as registered.</summary>
+    private sealed record ServerName(string Name);
 }

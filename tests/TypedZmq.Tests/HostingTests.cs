@@ -142,7 +142,7 @@ public sealed class HostingTests
         builder.Services.AddSingleton(new Tracker());
         builder.Services.AddScoped<Dependency>();
         builder.Services.AddTypedZmqServer().BindConfiguration("Rpc").AddService<IScoped, ScopedImplementation>();
-        builder.Services.AddTypedZmqClient<IScoped>(o => o.Endpoint = endpoint, name: "good");
+        builder.Services.AddTypedZmqClient<IScoped>("good").Configure(o => o.Endpoint = endpoint);
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         TypedZmqServerOptions bound = host.Services.GetRequiredService<IOptionsMonitor<TypedZmqServerOptions>>().Get(TypedZmqServiceCollectionExtensions.DefaultName);
@@ -157,6 +157,50 @@ public sealed class HostingTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => badHost.StartAsync(TestContext.Current.CancellationToken));
         Assert.Contains("TypedZmqClientOptions.Endpoint is not set", error.Message);
         Assert.Contains("TypedZmqClientOptions.Timeout", error.Message);
+    }
+
+    [Fact]
+    public async Task A_client_bound_from_configuration_is_named_by_its_key_when_invalid()
+    {
+        HostApplicationBuilder builder = Quiet(Host.CreateApplicationBuilder());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Clients:Orders:Endpoint"] = "orders:5555" });
+        builder.Services.AddTypedZmqClient<IScoped>("orders").BindConfiguration("Clients:Orders");
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("TypedZmq client 'orders': 'Clients:Orders:Endpoint' is 'orders:5555'", error.Message);
+    }
+
+    [Fact]
+    public async Task A_host_shutdown_timeout_shorter_than_the_drain_cancels_the_calls_and_closes_the_server()
+    {
+        var tracker = new Tracker();
+        string endpoint = $"inproc://typedzmq-hosting-{Guid.NewGuid():N}";
+        HostApplicationBuilder builder = Quiet(Host.CreateApplicationBuilder());
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
+        builder.Services.AddSingleton(tracker);
+        builder.Services.AddScoped<Dependency>();
+        builder.Services.AddTypedZmqServer(o =>
+        {
+            o.Endpoint = endpoint;
+            o.Kind = RpcServerKind.Concurrent;
+            o.StopTimeout = TimeSpan.FromMinutes(1); // the host's 200 ms must win
+        }).AddService<IScoped, ScopedImplementation>();
+
+        // Registering the same name again adds to that server rather than starting a second one on the same endpoint.
+        builder.Services.AddTypedZmqServer(TypedZmqServiceCollectionExtensions.DefaultName).AddInterceptor<CountingInterceptor>();
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = endpoint, Channel = RpcChannelKind.Multiplexed, Timeout = TimeSpan.FromMinutes(1) });
+        Task<int> waiting = client.CreateProxy<IScoped>().WorkAsync(2, CancellationToken.None);
+        await Eventually.WaitUntil(() => tracker.Created == 1);
+        Assert.Equal(1, tracker.Intercepted);
+
+        Task stop = host.StopAsync(CancellationToken.None);
+        Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken)));
+        RpcException cancelled = await Assert.ThrowsAsync<RpcException>(() => waiting);
+        Assert.Equal(RpcStatus.Cancelled, cancelled.Status);
+        await Eventually.WaitUntil(() => tracker.Disposed == 1);
     }
 
     private static HostApplicationBuilder Quiet(HostApplicationBuilder builder)

@@ -26,6 +26,13 @@ internal sealed class ServerTelemetry : RpcServerInterceptor
             ActivityContext.TryParse(traceParent, context.RequestMetadata.GetString(RpcDiagnostics.TraceStateKey), isRemote: true, out parent);
         }
 
+        if (parent == default)
+        {
+            // A root span: never the child of whatever activity the server's thread happened to start under. (An async
+            // method restores the caller's Activity.Current when it returns, so this stays within the call.)
+            Activity.Current = null;
+        }
+
         Activity? activity = Telemetry.Source.StartActivity(method, ActivityKind.Server, parent);
         if (activity is not null)
         {

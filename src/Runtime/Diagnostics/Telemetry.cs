@@ -81,13 +81,9 @@ internal static class Telemetry
     };
 
     private static Histogram<double> Duration(string name, string description) =>
-#if NET9_0_OR_GREATER
         Meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double>
         {
             // The conventions' advised boundaries for RPC durations.
             HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
         });
-#else
-        Meter.CreateHistogram<double>(name, "s", description);
-#endif
 }

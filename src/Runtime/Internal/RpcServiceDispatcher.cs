@@ -32,12 +32,22 @@ public abstract class RpcServiceDispatcher
         : this(serviceName, serviceId)
     {
         ArgumentNullException.ThrowIfNull(methods);
-        _methods = new Dictionary<uint, RpcMethod>(methods.Length);
-        foreach (RpcMethod method in methods)
+
+        // Generated code passes the same static array every time: index it once (a per-call dispatcher is made for
+        // every call of a service hosted per call).
+        _methods = Indexes.GetValue(methods, static all =>
         {
-            _methods[method.MethodId] = method;
-        }
+            var index = new Dictionary<uint, RpcMethod>(all.Length);
+            foreach (RpcMethod method in all)
+            {
+                index[method.MethodId] = method;
+            }
+
+            return index;
+        });
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RpcMethod[], Dictionary<uint, RpcMethod>> Indexes = new();
 
     /// <summary>A dispatcher with the name, id and methods of <paramref name="prototype"/> (for wrappers in the runtime).</summary>
     private protected RpcServiceDispatcher(RpcServiceDispatcher prototype)

@@ -142,11 +142,13 @@ internal sealed class RequestHandler : IDisposable
     }
 
     /// <summary>Loop thread: refuses a request without running it (a full queue, a stopping server).</summary>
-    public void Refuse(ReadOnlySpan<byte> message, byte[][]? route, IReplySender sender, RpcStatus status, string reason)
+    public void Refuse(ReadOnlySpan<byte> message, RpcPeer peer, byte[][]? route, IReplySender sender, RpcStatus status, string reason)
     {
         // Unsealed even in secure mode: the request was not opened. Its outer header holds the id the client matches.
         RpcHeader.TryParse(message, out RpcHeader request, out _);
+        _refusing = peer;
         SendError(route, sender, client: null, request, status, reason);
+        _refusing = null;
     }
 
     /// <summary>

@@ -102,7 +102,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             int frames = 1 + (frame.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
             if (peer.Calls >= _options.MaxCallsPerPeer)
             {
-                _handler.Refuse(frame.Slice(), peer.Route, this, RpcStatus.ResourceExhausted,
+                _handler.Refuse(frame.Slice(), peer.Info, peer.Route, this, RpcStatus.ResourceExhausted,
                     $"this connection already has {peer.Calls} calls running or waiting on the server, its limit (MaxCallsPerPeer); " +
                     "the call was not run. Wait for some to finish, or spread the calls over more servers.");
                 return true;
@@ -169,7 +169,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         if (!_handler.MayQueue(message.Span))
         {
             peer.Calls--;
-            _handler.Refuse(message.Span, peer.Route, this, RpcStatus.Unauthenticated, ServerGate.NotAllowed + ".");
+            _handler.Refuse(message.Span, peer.Info, peer.Route, this, RpcStatus.Unauthenticated, ServerGate.NotAllowed + ".");
             return;
         }
 
@@ -181,7 +181,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         }
 
         peer.Calls--;
-        _handler.Refuse(message.Span, peer.Route, this, RpcStatus.Unavailable,
+        _handler.Refuse(message.Span, peer.Info, peer.Route, this, RpcStatus.Unavailable,
             _handler.IsDraining
                 ? ServerErrors.Stopping
                 : $"the server is at its limit ({_options.MaxConcurrentCalls} calls running, {_queued.Count} waiting); the call was not run. Retry later.");

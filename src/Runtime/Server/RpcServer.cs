@@ -167,6 +167,7 @@ public sealed class RpcServer : IDisposable
             IServerLoop loop = Options.Kind == RpcServerKind.Concurrent
                 ? new RouterLoop(Options, handler)
                 : new ReplyLoop(Options, handler);
+            handler.Bound(loop.BoundEndpoint); // before the first request can arrive
             try
             {
                 loop.Start();
@@ -180,7 +181,6 @@ public sealed class RpcServer : IDisposable
             _handler = handler;
             _loop = loop;
             BoundEndpoint = loop.BoundEndpoint;
-            handler.Bound(loop.BoundEndpoint);
             _state = State.Running;
             if (_logger.IsEnabled(LogLevel.Information))
             {
@@ -216,18 +216,34 @@ public sealed class RpcServer : IDisposable
     /// finish, then implementations that take a <see cref="CancellationToken"/> see it cancelled and the socket closes.
     /// A synchronous implementation that is running is waited for.
     /// </summary>
-    public void Stop()
+    public void Stop() => StopCore(CancellationToken.None);
+
+    /// <summary>
+    /// Stops the server as <see cref="Stop"/> does, on a thread-pool thread; when <paramref name="cancellationToken"/>
+    /// fires (a host's shutdown timeout, for example) it stops waiting for calls in flight, cancels them and closes.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the graceful part of the stop early.</param>
+    /// <returns>A task that completes once the server has stopped.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default) =>
+        Task.Run(() => StopCore(cancellationToken), CancellationToken.None);
+
+    private void StopCore(CancellationToken hurry)
     {
         bool wasRunning;
+        bool stoppedElsewhere;
         lock (_stateLock)
         {
-            if (_state == State.Stopped)
-            {
-                return;
-            }
-
+            stoppedElsewhere = _state == State.Stopped;
             wasRunning = _state == State.Running;
             _state = State.Stopped;
+        }
+
+        if (stoppedElsewhere)
+        {
+            // Another thread is stopping (or has stopped) the server: return once it has, so that Dispose never
+            // pulls the cancellation source from under a stop still draining.
+            _stopped.Task.Wait(CancellationToken.None);
+            return;
         }
 
         if (wasRunning)
@@ -235,14 +251,14 @@ public sealed class RpcServer : IDisposable
             // Refuse new work (and what waits in the queue), then let the calls in flight finish, within bounds.
             _handler!.StopAccepting();
             _loop!.Wake();
-            WaitForCallsInFlight(Options.StopTimeout);
+            WaitForCallsInFlight(Options.StopTimeout, hurry);
         }
 
         _stopping.Cancel();
         if (wasRunning)
         {
             // Implementations that honour the token finish now; give their "cancelled" replies a moment to leave.
-            WaitForCallsInFlight(CancelledReplyGrace);
+            WaitForCallsInFlight(CancelledReplyGrace, CancellationToken.None);
             int unfinished = _handler!.InFlight;
             if (_loop!.Close(Options.StopTimeout + TimeSpan.FromSeconds(1)))
             {
@@ -262,10 +278,10 @@ public sealed class RpcServer : IDisposable
         _stopping.Dispose();
     }
 
-    private void WaitForCallsInFlight(TimeSpan atMost)
+    private void WaitForCallsInFlight(TimeSpan atMost, CancellationToken hurry)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (_handler!.InFlight > 0 && watch.Elapsed < atMost)
+        while (_handler!.InFlight > 0 && watch.Elapsed < atMost && !hurry.IsCancellationRequested)
         {
             Thread.Sleep(5);
         }
