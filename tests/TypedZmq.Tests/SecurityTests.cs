@@ -517,7 +517,7 @@ public sealed class SecurityTests
         inner.CopyTo(plain.GetSpan(inner.Length));
         plain.Advance(inner.Length);
         var frame = new byte[ClientSealer.SealedSize(inner.Length)];
-        sealer.Seal(requestId, frame);
+        sealer.Seal(requestId, cancel: false, frame);
         return frame;
     }
 

@@ -32,6 +32,7 @@ public sealed class RpcCallContext
     private Dictionary<object, object?>? _items;
     private CancellationTokenSource? _cancellation;
     private int _finished;
+    private int _cancelledByClient;
 
     internal RpcCallContext(
         RpcServiceDispatcher service,
@@ -89,19 +90,15 @@ public sealed class RpcCallContext
     public IDictionary<object, object?> Items => _items ??= new Dictionary<object, object?>();
 
     /// <summary>
-    /// Fires when the call's deadline passes or the server stops. The dispatcher passes it to methods whose last
-    /// parameter is a <see cref="System.Threading.CancellationToken"/>.
+    /// Fires when the call's deadline passes, the client cancels the call (a multiplexed client tells the server), or
+    /// the server stops. The dispatcher passes it to methods whose last parameter is a
+    /// <see cref="System.Threading.CancellationToken"/>.
     /// </summary>
     public CancellationToken CancellationToken
     {
         get
         {
-            if (_deadlineUnixMs == 0)
-            {
-                return _serverStopping;
-            }
-
-            // Created on first use: a call that never asks pays for no timer.
+            // Created on first use: a call that never asks pays for no source and no timer.
             CancellationTokenSource? existing = Volatile.Read(ref _cancellation);
             if (existing is not null)
             {
@@ -109,13 +106,22 @@ public sealed class RpcCallContext
             }
 
             var created = CancellationTokenSource.CreateLinkedTokenSource(_serverStopping);
-            long remaining = _deadlineUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            created.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp(remaining, 0, int.MaxValue - 1)));
+            if (_deadlineUnixMs != 0)
+            {
+                long remaining = _deadlineUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                created.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp(remaining, 0, int.MaxValue - 1)));
+            }
+
             existing = Interlocked.CompareExchange(ref _cancellation, created, null);
             if (existing is not null)
             {
                 created.Dispose();
                 return existing.Token;
+            }
+
+            if (Volatile.Read(ref _cancelledByClient) != 0)
+            {
+                created.Cancel(); // the client cancelled before anyone asked for the token
             }
 
             if (Volatile.Read(ref _finished) != 0)
@@ -156,6 +162,23 @@ public sealed class RpcCallContext
         RpcCallContext? previous = s_current.Value;
         s_current.Value = context;
         return previous;
+    }
+
+    /// <summary>Whether the client cancelled the call (it sent a cancel message for it).</summary>
+    internal bool CancelledByClient => Volatile.Read(ref _cancelledByClient) != 0;
+
+    /// <summary>Loop thread: the client cancelled this call; fire its token (now, or as soon as someone asks for it).</summary>
+    internal void CancelByClient()
+    {
+        Interlocked.Exchange(ref _cancelledByClient, 1); // a full fence: the getter either sees this or publishes first
+        try
+        {
+            Volatile.Read(ref _cancellation)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call finished meanwhile.
+        }
     }
 
     /// <summary>The call is answered: release its timer.</summary>

@@ -138,9 +138,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         PendingCall call = command.Call;
         if (command.Request is not { } request)
         {
-            // A cancellation: forget the call. It may not even be sent yet (then its send is skipped below).
+            // A cancellation: forget the call, and tell the server, which stops it (or drops it from its queue). It may not
+            // even be sent yet (then its send is skipped below).
             if (_pending.Remove(call.RequestId))
             {
+                SendCancel(call);
                 call.ReleaseRequest();
             }
 
@@ -177,6 +179,16 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         return Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero, _sealer);
     }
 
+    /// <summary>
+    /// Tells the server that nobody waits for the call any more (docs/protocol.md, "Cancel"). Best effort: never blocks,
+    /// never answered; with several endpoints it goes to whichever server the DEALER picks next.
+    /// </summary>
+    private void SendCancel(PendingCall call)
+    {
+        var cancel = new RpcHeader(MessageKind.Cancel, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, 0);
+        Frames.TrySend(_socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
+    }
+
     private RpcException SendQueueFull(PendingCall call) => new(
         RpcStatus.Unavailable,
         $"{call.Method}: the send queue to {_options.Endpoint} is full (ZeroMQ's high-water mark), so the server is not keeping up " +
@@ -198,6 +210,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         _pending.Remove(call.RequestId);
+        if (error.Status == RpcStatus.DeadlineExceeded)
+        {
+            SendCancel(call); // the server stops work nobody waits for, even if its clock disagrees about the deadline
+        }
+
         call.ReleaseRequest();
         call.Fail(CallPolicy.AfterAttempts(error, call.Attempt));
     }

@@ -69,7 +69,7 @@ internal static class Frames
                 Write(plain.GetSpan(size), header, metadata, metadataSize, payload);
                 plain.Advance(size);
                 msg.InitPool(ClientSealer.SealedSize(size));
-                sealer.Seal(header.RequestId, msg.Slice());
+                sealer.Seal(header.RequestId, header.Kind == MessageKind.Cancel, msg.Slice());
             }
             if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
             {

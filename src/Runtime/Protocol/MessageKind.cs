@@ -12,4 +12,7 @@ internal enum MessageKind : byte
 
     /// <summary>Secure mode: a reply or error sealed for the client that sent the request.</summary>
     SealedReply = 5,
+
+    /// <summary>The client no longer waits for a request: stop it if it runs, drop it if it waits (never answered, except by a REP socket).</summary>
+    Cancel = 6,
 }

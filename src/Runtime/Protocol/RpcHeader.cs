@@ -28,6 +28,15 @@ internal readonly struct RpcHeader
     /// <summary>Flag bit: a metadata block follows the header (requests only).</summary>
     public const uint HasMetadataFlag = 1;
 
+    /// <summary>Flag bit of a sealed request's outer header: the sealed message is a cancel.</summary>
+    public const uint SealedCancelFlag = 2;
+
+    /// <summary>Whether a message is a cancel (plain, or sealed and marked as one), from its first bytes alone.</summary>
+    public static bool LooksLikeCancel(ReadOnlySpan<byte> message) =>
+        message.Length >= Size && message[0] == Magic &&
+        (message[2] == (byte)MessageKind.Cancel ||
+         (message[2] == (byte)MessageKind.SealedRequest && (BinaryPrimitives.ReadUInt32LittleEndian(message.Slice(4)) & SealedCancelFlag) != 0));
+
     private const int AttemptShift = 8;
 
     public RpcHeader(MessageKind kind, RpcStatus status, ulong requestId, uint serviceId, uint methodId, long deadlineUnixMs, uint flags = 0)
@@ -103,9 +112,9 @@ internal readonly struct RpcHeader
         }
 
         var kind = (MessageKind)source[2];
-        if (kind is < MessageKind.Request or > MessageKind.SealedReply)
+        if (kind is < MessageKind.Request or > MessageKind.Cancel)
         {
-            error = $"unknown message kind {source[2]} (1 = request, 2 = reply, 3 = error, 4 and 5 = sealed, in secure mode)";
+            error = $"unknown message kind {source[2]} (1 = request, 2 = reply, 3 = error, 4 and 5 = sealed, in secure mode, 6 = cancel)";
             return HeaderParseResult.Malformed;
         }
 

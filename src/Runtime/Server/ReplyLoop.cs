@@ -56,6 +56,13 @@ internal sealed class ReplyLoop : IServerLoop, IReplySender
     /// <summary>Closes at once, without waiting for the thread (for a server that failed to start).</summary>
     public void Dispose() => Close(TimeSpan.Zero);
 
+    // A REP socket reads the next message only after answering the last, so nothing waits in a queue of ours.
+    public bool AnswersEveryMessage => true;
+
+    public void CancelQueued(RpcPeer peer, ulong requestId)
+    {
+    }
+
     public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload) =>
         Frames.TrySend(_socket, header, payload, TimeSpan.FromSeconds(1)); // a REP socket always takes its one reply
 

@@ -33,6 +33,10 @@ internal sealed class RequestHandler : IDisposable
     private readonly Stack<ServerCall> _pool = new();
     private int _inFlight;
     private RpcPeer? _refusing; // loop thread: who sent the request being read, for the refusal log
+
+    // Loop thread: calls running now, by who sent them (the client key in secure mode, else the connection) and request
+    // id, so that a client's cancel reaches the call it means and no other client's.
+    private readonly Dictionary<(object Owner, ulong RequestId), ServerCall> _running = new();
     private volatile bool _draining;
 
     public RequestHandler(Dictionary<uint, RpcServiceDispatcher> services, RpcServerOptions options, CancellationToken stopping)
@@ -104,6 +108,11 @@ internal sealed class RequestHandler : IDisposable
     /// <summary>Loop thread: answers a call whose pending work has ended, with its result or its failure.</summary>
     public void Finish(ServerCall call, Exception? failure, byte[][]? route, IReplySender sender)
     {
+        if (call.Owner is not null && _running.TryGetValue((call.Owner, call.Request.RequestId), out ServerCall? running) && running == call)
+        {
+            _running.Remove((call.Owner, call.Request.RequestId));
+        }
+
         Answer(call, failure, route, sender);
         Interlocked.Decrement(ref _inFlight);
     }
@@ -208,7 +217,35 @@ internal sealed class RequestHandler : IDisposable
             return null;
         }
 
+        if (request.Kind == MessageKind.Cancel)
+        {
+            Cancel(peer, peer, request, client: null, route, sender);
+            return null;
+        }
+
         return BeginOpened(message, frames, request, peer, client: null, route, sender, out pending);
+    }
+
+    /// <summary>
+    /// A client no longer waits for a request: fire the running call's token, or drop the request if it still waits in
+    /// the loop's queue. Only the sender of the request can cancel it (same client key, or same connection).
+    /// </summary>
+    private void Cancel(object owner, RpcPeer connection, in RpcHeader cancel, ServerGate.Client? client, byte[][]? route, IReplySender sender)
+    {
+        if (_running.TryGetValue((owner, cancel.RequestId), out ServerCall? call))
+        {
+            call.Context.CancelByClient();
+        }
+        else
+        {
+            sender.CancelQueued(connection, cancel.RequestId);
+        }
+
+        if (sender.AnswersEveryMessage)
+        {
+            // A REP socket must answer before it reads on; the client has forgotten the request and drops this.
+            SendError(route, sender, client, cancel, RpcStatus.Cancelled, "cancel received; a reply server runs one call at a time, so it arrives after the call.");
+        }
     }
 
     /// <summary>
@@ -242,7 +279,7 @@ internal sealed class RequestHandler : IDisposable
         {
             ReadOnlyMemory<byte> inner = plain.AsMemory(Sealing.KeySize, length);
             if (RpcHeader.TryParse(inner.Span, out RpcHeader opened, out _) != HeaderParseResult.Ok ||
-                opened.Kind != MessageKind.Request || opened.RequestId != request.RequestId)
+                opened.Kind is not (MessageKind.Request or MessageKind.Cancel) || opened.RequestId != request.RequestId)
             {
                 SendError(route, sender, client, request, RpcStatus.BadRequest,
                     "the sealed request does not hold a version-1 request (kind 1) with the request id of its outer header.");
@@ -250,6 +287,19 @@ internal sealed class RequestHandler : IDisposable
             }
 
             // The dispatcher has decoded the arguments (or the call owns a copy) by the time this returns: see BeginOpened.
+            if (opened.Kind == MessageKind.Cancel)
+            {
+                Cancel(client!.Key, peer, opened, client, route, sender);
+                return null;
+            }
+
+            if ((request.Flags & RpcHeader.SealedCancelFlag) != 0)
+            {
+                // The hint let it past the queue and the limits: only a cancel may pass that way.
+                SendError(route, sender, client, request, RpcStatus.BadRequest, "the request is marked as a cancel outside its seal but is not one; it was not run.");
+                return null;
+            }
+
             return BeginOpened(inner, 1, opened, new RpcPeer(peer.RoutingId, client!.Key, client.Name), client, route, sender, out pending);
         }
         finally
@@ -363,6 +413,8 @@ internal sealed class RequestHandler : IDisposable
 
         if (!pending.IsCompleted)
         {
+            call.Owner = client?.Key ?? (object)peer;
+            _running[(call.Owner, request.RequestId)] = call;
             return call;
         }
 

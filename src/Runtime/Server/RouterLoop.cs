@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 using NetMQ;
 using NetMQ.Sockets;
@@ -29,6 +30,8 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private readonly Dictionary<ulong, Peer> _peers = new(); // NetMQ's own 5-byte routing ids
     private readonly Dictionary<string, Peer> _namedPeers = new(); // routing ids peers chose themselves
     private readonly Queue<QueuedRequest> _queued = new();
+    private int _queuedCount;
+    private readonly HashSet<(RpcPeer Peer, ulong RequestId)> _cancelledQueued = new(); // waiting, but nobody waits for them
 
     public RouterLoop(RpcServerOptions options, RequestHandler handler)
     {
@@ -43,6 +46,9 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     }
 
     public string BoundEndpoint { get; }
+
+    /// <summary>Requests waiting for a slot (read from any thread; for tests and diagnostics).</summary>
+    public int QueuedCount => Volatile.Read(ref _queuedCount);
 
     public void Start() => _poller.RunAsync("TypedZmq.RpcServer.Concurrent", isBackgroundThread: true);
 
@@ -65,6 +71,21 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
 
     /// <summary>Closes at once, without waiting for the thread (for a server that failed to start).</summary>
     public void Dispose() => Close(TimeSpan.Zero);
+
+    public bool AnswersEveryMessage => false;
+
+    // Poller thread (called by the handler while it reads a cancel).
+    public void CancelQueued(RpcPeer peer, ulong requestId)
+    {
+        foreach (QueuedRequest queued in _queued)
+        {
+            if (ReferenceEquals(queued.Peer.Info, peer) && RpcHeader.PeekRequestId(queued.Message) == requestId)
+            {
+                _cancelledQueued.Add((peer, requestId));
+                return;
+            }
+        }
+    }
 
     public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload) =>
         // A ROUTER drops a reply to a peer that is gone or whose queue is full; it never blocks.
@@ -100,6 +121,14 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             }
 
             int frames = 1 + (frame.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
+            if (RpcHeader.LooksLikeCancel(frame.Slice()))
+            {
+                // Read at once, whatever the limits: a cancel frees capacity, and what it cancels may be in the queue.
+                peer.Calls++;
+                Serve(peer, frame.SliceAsMemory(), frames);
+                return true;
+            }
+
             if (peer.Calls >= _options.MaxCallsPerPeer)
             {
                 _handler.Refuse(frame.Slice(), peer.Info, peer.Route, this, RpcStatus.ResourceExhausted,
@@ -176,6 +205,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         if (!_handler.IsDraining && _queued.Count < _options.MaxQueuedRequests)
         {
             _queued.Enqueue(new QueuedRequest(peer, message.ToArray(), frames));
+            Volatile.Write(ref _queuedCount, _queued.Count);
             Telemetry.ServerQueued.Add(1);
             return;
         }
@@ -193,7 +223,14 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         while (_queued.Count > 0 && (_handler.IsDraining || _handler.InFlight < _options.MaxConcurrentCalls))
         {
             QueuedRequest next = _queued.Dequeue();
+            Volatile.Write(ref _queuedCount, _queued.Count);
             Telemetry.ServerQueued.Add(-1);
+            if (_cancelledQueued.Count > 0 && _cancelledQueued.Remove((next.Peer.Info, RpcHeader.PeekRequestId(next.Message))))
+            {
+                next.Peer.Calls--; // cancelled while it waited: dropped unrun and unanswered (its client has moved on)
+                continue;
+            }
+
             if (_handler.IsDraining)
             {
                 QueueOrRefuse(next.Peer, next.Message, next.Frames);

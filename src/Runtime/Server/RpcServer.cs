@@ -90,6 +90,9 @@ public sealed class RpcServer : IDisposable
     /// </summary>
     public string? BoundEndpoint { get; private set; }
 
+    /// <summary>Requests waiting in a concurrent server's queue right now (for tests).</summary>
+    internal int QueuedRequests => (_loop as RouterLoop)?.QueuedCount ?? 0;
+
     /// <summary>Hosts <paramref name="implementation"/> as the service <typeparamref name="TService"/>.</summary>
     /// <typeparam name="TService">An interface marked with <see cref="RpcServiceAttribute"/>.</typeparam>
     /// <param name="implementation">The object that serves the calls.</param>

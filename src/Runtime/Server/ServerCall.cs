@@ -24,6 +24,9 @@ internal sealed class ServerCall
     /// <summary>The interceptors this call runs through (null: straight to the dispatcher), chosen when it starts.</summary>
     public RpcServerContinuation? Pipeline { get; set; }
 
+    /// <summary>Who may cancel the call while it runs (the client key, or the connection); null when it is not running.</summary>
+    public object? Owner { get; set; }
+
     /// <summary>In secure mode, the client whose key sealed the request: its reply is sealed for it.</summary>
     public ServerGate.Client? Client { get; set; }
 
@@ -50,5 +53,6 @@ internal sealed class ServerCall
         Context = null!;
         Client = null;
         Pipeline = null;
+        Owner = null;
     }
 }

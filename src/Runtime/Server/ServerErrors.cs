@@ -40,6 +40,11 @@ internal static class ServerErrors
             {
                 return (RpcStatus.DeadlineExceeded, exception.GetType().FullName, "the call's deadline passed while it ran, and it was cancelled.");
             }
+
+            if (context.CancelledByClient)
+            {
+                return (RpcStatus.Cancelled, exception.GetType().FullName, "the client cancelled the call.");
+            }
         }
 
         return (RpcStatus.RemoteError, exception.GetType().FullName, exception.Message);
