@@ -29,6 +29,12 @@ public sealed class TypedZmqClientOptions
     /// <summary>See <see cref="RpcClientOptions.MaxMessageSize"/>.</summary>
     public long MaxMessageSize { get; set; } = RpcServerOptions.DefaultMaxMessageSize;
 
+    /// <summary>See <see cref="RpcClientOptions.HeartbeatInterval"/>.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>See <see cref="RpcClientOptions.HeartbeatTimeout"/>.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Secure mode (set in code: keys are not configuration); see <see cref="RpcClientOptions.Security"/>.</summary>
     public RpcClientSecurity? Security { get; set; }
 }

@@ -19,7 +19,7 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
         TypedZmqClientOptions settings = options.Get(name); // validated here, if not already at start
         // Security compares by reference (a record's default for a class without Equals): two key sets never share a client.
         var key = new Key(settings.Endpoint, settings.Channel, settings.Timeout, settings.MaxAttempts, settings.RetryBackoff,
-            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security);
+            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security, settings.HeartbeatInterval, settings.HeartbeatTimeout);
         lock (_clients)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -35,6 +35,8 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
                     RetryNonIdempotentCalls = settings.RetryNonIdempotentCalls,
                     MaxMessageSize = settings.MaxMessageSize,
                     Security = settings.Security,
+                    HeartbeatInterval = settings.HeartbeatInterval,
+                    HeartbeatTimeout = settings.HeartbeatTimeout,
                     LoggerFactory = loggers,
                 });
                 _clients.Add(key, client);
@@ -60,5 +62,5 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
 
     private readonly record struct Key(
         string? Endpoint, RpcChannelKind Channel, TimeSpan Timeout, int MaxAttempts, TimeSpan RetryBackoff, bool RetryNonIdempotentCalls,
-        long MaxMessageSize, RpcClientSecurity? Security);
+        long MaxMessageSize, RpcClientSecurity? Security, TimeSpan HeartbeatInterval, TimeSpan HeartbeatTimeout);
 }

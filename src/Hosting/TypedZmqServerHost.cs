@@ -36,6 +36,8 @@ internal sealed class TypedZmqServerHost(string name, IServiceProvider services)
             MaxMessageSize = settings.MaxMessageSize,
             IncludeExceptionDetails = settings.IncludeExceptionDetails,
             Security = settings.Security,
+            HeartbeatInterval = settings.HeartbeatInterval,
+            HeartbeatTimeout = settings.HeartbeatTimeout,
             LoggerFactory = services.GetService<ILoggerFactory>(),
         };
 

@@ -38,6 +38,12 @@ public sealed class TypedZmqServerOptions
     /// <summary>See <see cref="RpcServerOptions.IncludeExceptionDetails"/>.</summary>
     public bool IncludeExceptionDetails { get; set; }
 
+    /// <summary>See <see cref="RpcServerOptions.HeartbeatInterval"/>.</summary>
+    public TimeSpan HeartbeatInterval { get; set; }
+
+    /// <summary>See <see cref="RpcServerOptions.HeartbeatTimeout"/>.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Secure mode (set in code: keys are not configuration); see <see cref="RpcServerOptions.Security"/>.</summary>
     public RpcServerSecurity? Security { get; set; }
 }

@@ -137,8 +137,9 @@ public sealed class MultiplexedChannelTests
         first.Dispose();
         using (RpcCall.WithTimeout(TimeSpan.FromMilliseconds(300)))
         {
+            // No reply in time, or (when the lost connection is reported after the call was sent) Unavailable.
             var down = await Assert.ThrowsAsync<RpcException>(() => shapes.LengthAsync("while down", CancellationToken.None));
-            Assert.Equal(RpcStatus.DeadlineExceeded, down.Status);
+            Assert.Contains(down.Status, new[] { RpcStatus.DeadlineExceeded, RpcStatus.Unavailable });
         }
 
         using var second = new RpcServer(new RpcServerOptions { Endpoint = endpoint, Kind = RpcServerKind.Concurrent });

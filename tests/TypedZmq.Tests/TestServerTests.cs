@@ -23,6 +23,8 @@ public sealed class TestServerTests
             MaxCallsPerPeer = 11,
             Security = new RpcServerSecurity(RpcKeyPair.Generate()),
             LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            HeartbeatInterval = TimeSpan.FromSeconds(3),
+            HeartbeatTimeout = TimeSpan.FromSeconds(12),
             Interceptors = { interceptor },
         };
 

@@ -75,6 +75,12 @@ internal static class CallPolicy
         }
     }
 
+    public static RpcException ConnectionLost(RpcMethod method, string endpoint) =>
+        new(
+            RpcStatus.Unavailable,
+            $"{method}: the connection to {endpoint} was lost (the server closed it, or it went silent past the heartbeat timeout); " +
+            "the call may have run. Calls that may be retried were sent again.");
+
     public static RpcException NoReply(RpcMethod method, string endpoint, TimeSpan timeout) =>
         new(
             RpcStatus.DeadlineExceeded,

@@ -1,5 +1,6 @@
 using System;
 using NetMQ;
+using TypedZmq.Sockets;
 
 namespace TypedZmq.Client;
 
@@ -15,6 +16,12 @@ internal static class ClientSockets
             // Never keep unsent requests around after close: a stuck socket must die at once, and Dispose must not wait.
             socket.Options.Linger = TimeSpan.Zero;
             socket.Options.MaxMsgSize = options.MaxMessageSize;
+            Heartbeats.Validate(options.HeartbeatInterval, options.HeartbeatTimeout, nameof(RpcClientOptions));
+            if (socket is not NetMQ.Sockets.RequestSocket)
+            {
+                // Not on REQ: see Heartbeats (found by the suite: a REQ/REP pair with heartbeats lost a request).
+                Heartbeats.Apply(socket, options.HeartbeatInterval, options.HeartbeatTimeout);
+            }
             if (endpoints.Length > 1)
             {
                 // With several servers, send only to those actually connected, so a server that is down takes no calls.

@@ -35,6 +35,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private readonly NetMQTimer _deadlineTimer;
     private readonly NetMQPoller _poller;
     private readonly ClientSealer? _sealer; // secure mode; poller thread only
+    private readonly NetMQ.Monitoring.NetMQMonitor? _monitor; // connection events, on the poller thread
 
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
@@ -53,6 +54,15 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _deadlineTimer.Elapsed += OnDeadlineTimer;
         _poller = new NetMQPoller { _socket, _deadlineTimer };
         _commands.AttachTo(_poller);
+        if (options.HeartbeatInterval > TimeSpan.Zero)
+        {
+            // A lost connection (closed by the server's process ending, or silent past the heartbeat timeout) is
+            // reported here, on the poller thread, so the calls in flight on it end now rather than at their deadlines.
+            _monitor = new NetMQ.Monitoring.NetMQMonitor(_socket, $"inproc://typedzmq-monitor-{Guid.NewGuid():N}", NetMQ.SocketEvents.Disconnected);
+            _monitor.Disconnected += OnDisconnected;
+            _monitor.AttachToPoller(_poller);
+        }
+
         _poller.RunAsync("TypedZmq.MultiplexedChannel", isBackgroundThread: true);
     }
 
@@ -82,6 +92,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             command.Request?.Return();
         }
 
+        _monitor?.Dispose(); // detaches from the stopped poller, and must go before its socket
         _poller.Dispose();
         _socket.Dispose();
         _commands.Dispose();
@@ -177,6 +188,48 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId,
             call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt));
         return Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero, _sealer);
+    }
+
+    /// <summary>
+    /// Poller thread: the connection to a server ended. Replies that arrived before it are read first; then, with one
+    /// endpoint, every call still in flight has lost its server: each fails with <see cref="RpcStatus.Unavailable"/>, or
+    /// is retried at once if it may be. With several endpoints the channel cannot tell which calls went to the lost one
+    /// (the DEALER does not say), so only the calls that may be retried are sent again (a late reply from a live server
+    /// still completes them); the others keep waiting for their reply or their deadline.
+    /// </summary>
+    private void OnDisconnected(object? sender, NetMQ.Monitoring.NetMQMonitorSocketEventArgs e)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        OnReplyReady(null, null!);
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        bool oneServer = _options.Endpoints.Length == 1;
+        foreach (PendingCall call in new List<PendingCall>(_pending.Values))
+        {
+            if (call.ResendAt != 0)
+            {
+                continue; // a retry is already on its way
+            }
+
+            RpcException lost = CallPolicy.ConnectionLost(call.Method, e.Address);
+            if (oneServer || CallPolicy.MayRetry(_options, call.Method, lost.Status, call.Attempt))
+            {
+                AttemptFailed(call, now, lost);
+            }
+        }
+
+        if (!_deadlineTimer.Enable)
+        {
+            _deadlineTimer.Enable = true; // runs the retries just scheduled
+        }
     }
 
     /// <summary>

@@ -69,6 +69,22 @@ public sealed class RpcClientOptions
     public RpcClientSecurity? Security { get; init; }
 
     /// <summary>
+    /// How often the client's socket pings an idle connection (ZeroMQ heartbeats). Together with
+    /// <see cref="HeartbeatTimeout"/> it bounds how long a lost connection (a server that died without closing it, a
+    /// network that dropped it) goes unnoticed: the multiplexed channel then fails the calls in flight on it with
+    /// <see cref="RpcStatus.Unavailable"/> at once instead of at their deadlines. Default 1 second;
+    /// <see cref="TimeSpan.Zero"/> turns heartbeats off. See docs/reliability.md.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; init; } = Sockets.Heartbeats.DefaultInterval;
+
+    /// <summary>
+    /// How long a connection may stay silent after a ping before it counts as lost. Default 5 seconds. Keep it above
+    /// the time one message takes to cross the network (a large message on a slow link), since ZeroMQ counts a
+    /// message only once all of it has arrived.
+    /// </summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = Sockets.Heartbeats.DefaultTimeout;
+
+    /// <summary>
     /// Code that runs around every call, in order: the first is the outermost. Add them before creating the
     /// <see cref="RpcClient"/>; see <see cref="RpcClientInterceptor"/>. With none (the default) a call takes the
     /// shortest path.

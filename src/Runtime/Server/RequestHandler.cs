@@ -32,7 +32,7 @@ internal sealed class RequestHandler : IDisposable
     private readonly PayloadBuffer _sealedBody = new();
     private readonly Stack<ServerCall> _pool = new();
     private int _inFlight;
-    private RpcPeer? _refusing; // loop thread: who sent the request being read, for the refusal log
+    private RpcPeer? _reading; // loop thread: the connection the message being read came on
 
     // Loop thread: calls running now, by who sent them (the client key in secure mode, else the connection) and request
     // id, so that a client's cancel reaches the call it means and no other client's.
@@ -89,7 +89,7 @@ internal sealed class RequestHandler : IDisposable
         Interlocked.Increment(ref _inFlight);
         ServerCall? call = null;
         pending = default;
-        _refusing = peer;
+        _reading = peer;
         try
         {
             call = BeginCounted(message, frames, peer, route, sender, out pending);
@@ -97,7 +97,7 @@ internal sealed class RequestHandler : IDisposable
         }
         finally
         {
-            _refusing = null;
+            _reading = null;
             if (call is null)
             {
                 Interlocked.Decrement(ref _inFlight);
@@ -155,9 +155,9 @@ internal sealed class RequestHandler : IDisposable
     {
         // Unsealed even in secure mode: the request was not opened. Its outer header holds the id the client matches.
         RpcHeader.TryParse(message, out RpcHeader request, out _);
-        _refusing = peer;
+        _reading = peer;
         SendError(route, sender, client: null, request, status, reason);
-        _refusing = null;
+        _reading = null;
     }
 
     /// <summary>
@@ -224,6 +224,18 @@ internal sealed class RequestHandler : IDisposable
         }
 
         return BeginOpened(message, frames, request, peer, client: null, route, sender, out pending);
+    }
+
+    /// <summary>Loop thread: a client's connection ended: nobody waits for its running calls any more, so their tokens fire.</summary>
+    public void ConnectionLost(RpcPeer connection)
+    {
+        foreach (ServerCall call in _running.Values)
+        {
+            if (ReferenceEquals(call.Connection, connection))
+            {
+                call.Context.CancelByClient();
+            }
+        }
     }
 
     /// <summary>
@@ -414,6 +426,7 @@ internal sealed class RequestHandler : IDisposable
         if (!pending.IsCompleted)
         {
             call.Owner = client?.Key ?? (object)peer;
+            call.Connection = _reading;
             _running[(call.Owner, request.RequestId)] = call;
             return call;
         }
@@ -535,7 +548,7 @@ internal sealed class RequestHandler : IDisposable
                 Telemetry.ServerRefused.Add(1, new KeyValuePair<string, object?>("rpc.response.status_code", Telemetry.StatusCode(status)));
             }
 
-            _refusals.Refused(_refusing ?? RpcPeer.Unknown, status, message);
+            _refusals.Refused(_reading ?? RpcPeer.Unknown, status, message);
         }
 
         Send(route, sender, client, error, _errorBody.WrittenSpan);

@@ -271,6 +271,12 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
                 return false;
             }
 
+            if (more is null && !msg.HasMore && msg.Slice().SequenceEqual(ServerSockets.DisconnectMarker))
+            {
+                ConnectionLost(first);
+                return false;
+            }
+
             if (msg.Size == 0)
             {
                 peer = more is null ? first : new Peer([.. first.Route, .. more], first.Info);
@@ -278,6 +284,32 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             }
 
             (more ??= []).Add(msg.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// A client's connection ended (closed, or lost to heartbeats): its running calls' tokens fire, its queued requests
+    /// are dropped unrun, and its routing id is forgotten (a reconnecting client gets a new one).
+    /// </summary>
+    private void ConnectionLost(Peer peer)
+    {
+        _handler.ConnectionLost(peer.Info);
+        foreach (QueuedRequest queued in _queued)
+        {
+            if (queued.Peer == peer)
+            {
+                _cancelledQueued.Add((peer.Info, RpcHeader.PeekRequestId(queued.Message)));
+            }
+        }
+
+        byte[] id = peer.Route[0];
+        if (id.Length == 5)
+        {
+            _peers.Remove(((ulong)id[0] << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(id.AsSpan(1)));
+        }
+        else
+        {
+            _namedPeers.Remove(Convert.ToHexString(id));
         }
     }
 

@@ -90,6 +90,9 @@ public sealed class RpcServer : IDisposable
     /// </summary>
     public string? BoundEndpoint { get; private set; }
 
+    /// <summary>Calls read and not yet answered (for tests).</summary>
+    internal int InFlight => _handler?.InFlight ?? 0;
+
     /// <summary>Requests waiting in a concurrent server's queue right now (for tests).</summary>
     internal int QueuedRequests => (_loop as RouterLoop)?.QueuedCount ?? 0;
 

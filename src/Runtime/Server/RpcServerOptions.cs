@@ -78,6 +78,20 @@ public sealed class RpcServerOptions
     public IList<RpcServerInterceptor> Interceptors { get; } = new List<RpcServerInterceptor>();
 
     /// <summary>
+    /// How often a concurrent server's socket pings an idle connection (ZeroMQ heartbeats). With
+    /// <see cref="HeartbeatTimeout"/> it bounds how long a client that vanished without closing its connection (a
+    /// network that went silent) goes unnoticed; the server then cancels that client's running calls and drops its
+    /// queued ones. A client whose process ends closes its connection, which the server notices at once without
+    /// heartbeats. Off by default (<see cref="TimeSpan.Zero"/>): NetMQ counts a connection whose incoming queue is full
+    /// as silent, so a server that falls behind under load would drop live clients (measured: see docs/reliability.md).
+    /// Turn it on with a timeout well above the longest time the server may fall behind.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; init; }
+
+    /// <summary>How long a connection may stay silent after a ping before it counts as lost. Default 5 seconds.</summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = Sockets.Heartbeats.DefaultTimeout;
+
+    /// <summary>
     /// Where the server logs (see docs/observability.md for the events). Null (default): it logs nothing and allocates
     /// nothing for logging.
     /// </summary>

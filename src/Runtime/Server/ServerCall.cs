@@ -27,6 +27,9 @@ internal sealed class ServerCall
     /// <summary>Who may cancel the call while it runs (the client key, or the connection); null when it is not running.</summary>
     public object? Owner { get; set; }
 
+    /// <summary>The connection the request came on, while it runs (the loop's peer).</summary>
+    public RpcPeer? Connection { get; set; }
+
     /// <summary>In secure mode, the client whose key sealed the request: its reply is sealed for it.</summary>
     public ServerGate.Client? Client { get; set; }
 
@@ -54,5 +57,6 @@ internal sealed class ServerCall
         Client = null;
         Pipeline = null;
         Owner = null;
+        Connection = null;
     }
 }

@@ -7,6 +7,12 @@ namespace TypedZmq.Server;
 /// <summary>How both server kinds set up and bind their socket.</summary>
 internal static class ServerSockets
 {
+    /// <summary>
+    /// What a ROUTER receives from a routing id whose connection ended. No TypedZmq request looks like it (a request comes
+    /// after an empty delimiter frame); a peer that sends it itself only ends its own calls.
+    /// </summary>
+    public static readonly byte[] DisconnectMarker = "\0TypedZmq: connection lost"u8.ToArray();
+
     /// <summary>Configures and binds <paramref name="socket"/>; disposes it and says what is wrong on failure.</summary>
     public static TSocket Bind<TSocket>(TSocket socket, RpcServerOptions options, out string boundEndpoint)
         where TSocket : NetMQSocket
@@ -18,6 +24,17 @@ internal static class ServerSockets
             // Replies still queued when the server stops get a bounded chance to leave. Closing does not wait for it:
             // ZeroMQ flushes in the background, and only NetMQConfig.Cleanup would block on it.
             socket.Options.Linger = TimeSpan.FromSeconds(1);
+            Heartbeats.Validate(options.HeartbeatInterval, options.HeartbeatTimeout, nameof(RpcServerOptions));
+            if (socket is NetMQ.Sockets.RouterSocket)
+            {
+                // Not on REP: see Heartbeats (found by the suite: a REQ/REP pair with heartbeats lost a request).
+                Heartbeats.Apply(socket, options.HeartbeatInterval, options.HeartbeatTimeout);
+
+                // When a client's connection ends (closed, or lost to heartbeats) the ROUTER hands this to the loop
+                // from that client's routing id: its calls are then cancelled and its queued requests dropped.
+                socket.Options.DisconnectMessage = DisconnectMarker;
+            }
+
             boundEndpoint = BindEndpoint(socket, options.Endpoint);
             return socket;
         }

@@ -14,6 +14,7 @@ public sealed class TcpRelay : IDisposable
     private readonly MemoryStream _captured = new();
     private readonly List<TcpClient> _connections = [];
     private readonly CancellationTokenSource _stop = new();
+    private volatile bool _frozen;
 
     public TcpRelay(string targetEndpoint)
     {
@@ -35,6 +36,21 @@ public sealed class TcpRelay : IDisposable
     }
 
     public bool CapturedContains(byte[] needle) => Captured().AsSpan().IndexOf(needle) >= 0;
+
+    /// <summary>From now on nothing crosses, but every connection stays open: a network that went silent.</summary>
+    public void Freeze() => _frozen = true;
+
+    /// <summary>Closes every connection, as the death of one side's process would.</summary>
+    public void Cut()
+    {
+        lock (_connections)
+        {
+            foreach (TcpClient connection in _connections)
+            {
+                connection.Client.Close(0);
+            }
+        }
+    }
 
     public void Dispose()
     {
@@ -84,6 +100,11 @@ public sealed class TcpRelay : IDisposable
             int read;
             while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
             {
+                if (_frozen)
+                {
+                    continue; // read and dropped, so neither side sees a full buffer or a closed connection
+                }
+
                 lock (_captured)
                 {
                     _captured.Write(buffer, 0, read);

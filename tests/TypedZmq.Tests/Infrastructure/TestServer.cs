@@ -40,6 +40,8 @@ public sealed class TestServer : IDisposable
             MaxCallsPerPeer = template.MaxCallsPerPeer,
             Security = template.Security,
             LoggerFactory = template.LoggerFactory,
+            HeartbeatInterval = template.HeartbeatInterval,
+            HeartbeatTimeout = template.HeartbeatTimeout,
         };
         foreach (RpcServerInterceptor interceptor in template.Interceptors)
         {
