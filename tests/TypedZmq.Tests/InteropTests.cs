@@ -33,6 +33,30 @@ public sealed class InteropTests
         Assert.Equal(new byte[] { 0x00, 0xFF }, binary.ToArray());
     }
 
+    [Fact]
+    public async Task A_pyzmq_client_stays_connected_through_idle_time_to_a_server_with_heartbeats()
+    {
+        // The server pings every 100 ms and drops a connection silent for 500 ms: libzmq must answer its pings
+        // through the client's two idle seconds, or the second call's reply has nowhere to go.
+        string python = FindPythonWithZmq();
+        using var server = new RpcServer(new RpcServerOptions
+        {
+            Endpoint = "tcp://127.0.0.1:0",
+            Kind = RpcServerKind.Concurrent,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+            HeartbeatTimeout = TimeSpan.FromMilliseconds(500),
+        });
+        server.AddService<HelloWorld.Contracts.IGreeter>(new Greeter(TextWriter.Null));
+        server.Start();
+        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "typed_client.py");
+
+        string output = await RunAsync(python, [script, server.BoundEndpoint!, "2"]);
+
+        Assert.Contains("typed reply: World", output);
+        Assert.Contains("typed reply with metadata: World", output);
+        Assert.True(server.ConnectionsLost <= 1, $"{server.ConnectionsLost} connections lost"); // at most the script closing at its end (maybe not read yet), never one to heartbeats during the pause
+    }
+
     [Theory]
     [InlineData(RpcServerKind.Reply)]
     [InlineData(RpcServerKind.Concurrent)]

@@ -31,6 +31,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private readonly Dictionary<string, Peer> _namedPeers = new(); // routing ids peers chose themselves
     private readonly Queue<QueuedRequest> _queued = new();
     private int _queuedCount;
+    private int _connectionsLost;
     private readonly HashSet<(RpcPeer Peer, ulong RequestId)> _cancelledQueued = new(); // waiting, but nobody waits for them
 
     public RouterLoop(RpcServerOptions options, RequestHandler handler)
@@ -46,6 +47,9 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     }
 
     public string BoundEndpoint { get; }
+
+    /// <summary>Client connections that ended (closed, or lost to heartbeats) since the server started.</summary>
+    public int ConnectionsLost => Volatile.Read(ref _connectionsLost);
 
     /// <summary>Requests waiting for a slot (read from any thread; for tests and diagnostics).</summary>
     public int QueuedCount => Volatile.Read(ref _queuedCount);
@@ -293,6 +297,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     /// </summary>
     private void ConnectionLost(Peer peer)
     {
+        Interlocked.Increment(ref _connectionsLost);
         _handler.ConnectionLost(peer.Info);
         foreach (QueuedRequest queued in _queued)
         {

@@ -90,6 +90,9 @@ public sealed class RpcServer : IDisposable
     /// </summary>
     public string? BoundEndpoint { get; private set; }
 
+    /// <summary>Client connections of a concurrent server that ended since it started (for tests).</summary>
+    internal int ConnectionsLost => (_loop as RouterLoop)?.ConnectionsLost ?? 0;
+
     /// <summary>Calls read and not yet answered (for tests).</summary>
     internal int InFlight => _handler?.InFlight ?? 0;
 

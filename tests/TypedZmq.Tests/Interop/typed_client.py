@@ -1,12 +1,13 @@
 """A TypedZmq client written from docs/protocol.md alone, with pyzmq and no .NET.
 
-Usage: python3 typed_client.py ENDPOINT
+Usage: python3 typed_client.py ENDPOINT [PAUSE_SECONDS]
 Calls HelloWorld.Contracts.IGreeter.SayHello("Hello") and prints the typed reply, calls it again with request metadata
 (flag bit 0 and a metadata block after the header), then sends a plain "Hello" frame the way a non-TypedZmq peer would
 and prints the error the server sends back.
 """
 import struct
 import sys
+import time
 
 import zmq
 
@@ -78,6 +79,9 @@ def main():
     payload = call(sock, "HelloWorld.Contracts.IGreeter", "SayHello(System.String)", write_string("Hello"), 1)
     reply, _ = read_string(payload, 0)
     print("typed reply: %s" % reply)
+
+    if len(sys.argv) > 2:
+        time.sleep(float(sys.argv[2]))  # idle: a server with heartbeats pings, and libzmq must answer to stay connected
 
     payload = call(sock, "HelloWorld.Contracts.IGreeter", "SayHello(System.String)", write_string("Hello"), 2,
                    metadata=[("x-trace", b"py-123"), ("x-bin", b"\x00\xff")])
