@@ -33,6 +33,7 @@ foreach (int size in sizes)
         new RawDealerRouter(typedFrameShape: true), new TypedRequest(TypedVariant.Intercepted), new TypedMultiplexed(TypedVariant.Intercepted),
         new TypedRequest(TypedVariant.Secure), new TypedMultiplexed(TypedVariant.Secure),
         new TypedRequest(TypedVariant.Observed), new TypedMultiplexed(TypedVariant.Observed),
+        new TypedMultiplexed(TypedVariant.HeartbeatsOff), new TypedMultiplexed(TypedVariant.HeartbeatsBothSides),
     ];
     var servers = new List<Process>();
     var serverOf = new Dictionary<Scenario, Process>();
@@ -185,6 +186,14 @@ static void AppendTable(
     report.AppendLine(CultureInfo.InvariantCulture, $"Traced and measured (every span sampled, every instrument listened to) against no listener: request channel " +
         $"{Median(observedRequestCost):0.00}x latency ({observedRequestCost.Min():0.00}-{observedRequestCost.Max():0.00}), multiplexed " +
         $"{Median(observedMultiplexedCost):0.00}x calls/s ({observedMultiplexedCost.Min():0.00}-{observedMultiplexedCost.Max():0.00}).");
+    double[] heartbeatsOn = Enumerable.Range(0, rounds)
+        .Select(r => results[typedMultiplexed][r].CallsPerSecond / results[scenarios[15]][r].CallsPerSecond)
+        .ToArray();
+    double[] heartbeatsBoth = Enumerable.Range(0, rounds)
+        .Select(r => results[scenarios[16]][r].CallsPerSecond / results[scenarios[15]][r].CallsPerSecond)
+        .ToArray();
+    report.AppendLine(CultureInfo.InvariantCulture, $"Heartbeats against none, multiplexed: client only (the default) {Median(heartbeatsOn):0.00}x calls/s " +
+        $"({heartbeatsOn.Min():0.00}-{heartbeatsOn.Max():0.00}), both sides {Median(heartbeatsBoth):0.00}x ({heartbeatsBoth.Min():0.00}-{heartbeatsBoth.Max():0.00}).");
     report.AppendLine(CultureInfo.InvariantCulture, $"Secure mode against plain: request channel {Median(secureRequestCost):0.00}x latency " +
         $"({secureRequestCost.Min():0.00}-{secureRequestCost.Max():0.00}), multiplexed {Median(secureMultiplexedCost):0.00}x calls/s " +
         $"({secureMultiplexedCost.Min():0.00}-{secureMultiplexedCost.Max():0.00}).");

@@ -248,6 +248,7 @@ internal sealed class TypedMultiplexed(TypedVariant variant = TypedVariant.Plain
         TypedVariant.Intercepted => Servers.TypedConcurrentIntercepted,
         TypedVariant.Secure => Servers.TypedConcurrentSecure,
         TypedVariant.Observed => Servers.TypedConcurrentObserved,
+        TypedVariant.HeartbeatsBothSides => Servers.TypedConcurrentHeartbeats,
         _ => Servers.TypedConcurrent,
     },
     concurrent: true)
@@ -259,7 +260,13 @@ internal sealed class TypedMultiplexed(TypedVariant variant = TypedVariant.Plain
     public override Task ConnectAsync(string address, string payload)
     {
         _payload = payload;
-        var options = new RpcClientOptions { Endpoint = address, Channel = RpcChannelKind.Multiplexed, Security = TypedVariants.ClientSecurity(variant) };
+        var options = new RpcClientOptions
+        {
+            Endpoint = address,
+            Channel = RpcChannelKind.Multiplexed,
+            Security = TypedVariants.ClientSecurity(variant),
+            HeartbeatInterval = variant == TypedVariant.HeartbeatsOff ? TimeSpan.Zero : TimeSpan.FromSeconds(1),
+        };
         if (variant == TypedVariant.Intercepted)
         {
             options.Interceptors.Add(new PassThroughClientInterceptor());
@@ -364,6 +371,8 @@ internal enum TypedVariant
     Intercepted,
     Secure,
     Observed,
+    HeartbeatsOff,
+    HeartbeatsBothSides,
 }
 
 /// <summary>
@@ -417,6 +426,8 @@ internal static class TypedVariants
         TypedVariant.Intercepted => ", one trivial interceptor each side",
         TypedVariant.Secure => ", secure mode",
         TypedVariant.Observed => ", traced and measured",
+        TypedVariant.HeartbeatsOff => ", heartbeats off",
+        TypedVariant.HeartbeatsBothSides => ", heartbeats on both sides",
         _ => "",
     };
 

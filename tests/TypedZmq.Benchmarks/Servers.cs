@@ -30,6 +30,7 @@ internal static class Servers
     public const string TypedConcurrentSecure = "typed-concurrent-secure";
     public const string TypedReplyObserved = "typed-reply-observed";
     public const string TypedConcurrentObserved = "typed-concurrent-observed";
+    public const string TypedConcurrentHeartbeats = "typed-concurrent-heartbeats";
     public const string Grpc = "grpc";
     public const string JsonRpc = "jsonrpc";
 
@@ -67,6 +68,7 @@ internal static class Servers
             case TypedConcurrentSecure:
             case TypedReplyObserved:
             case TypedConcurrentObserved:
+            case TypedConcurrentHeartbeats:
             {
                 using IDisposable? listening = kind is TypedReplyObserved or TypedConcurrentObserved ? Listening.Start() : null;
                 var options = new RpcServerOptions
@@ -74,6 +76,7 @@ internal static class Servers
                     Endpoint = "tcp://127.0.0.1:0",
                     Kind = kind is TypedReply or TypedReplyIntercepted or TypedReplySecure or TypedReplyObserved ? RpcServerKind.Reply : RpcServerKind.Concurrent,
                     Security = kind is TypedReplySecure or TypedConcurrentSecure ? TypedVariants.ServerSecurity() : null,
+                    HeartbeatInterval = kind is TypedConcurrentHeartbeats ? TimeSpan.FromSeconds(1) : TimeSpan.Zero,
                 };
                 if (kind is TypedReplyIntercepted or TypedConcurrentIntercepted)
                 {
