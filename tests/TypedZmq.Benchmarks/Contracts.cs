@@ -9,11 +9,16 @@ public interface IBench
     string Echo(string text);
 
     Task<string> EchoAsync(string text);
+
+    /// <summary>Bytes in, the same bytes back: what raw NetMQ sends, with no text conversion on either side.</summary>
+    byte[] EchoBytes(byte[] data);
 }
 
 public sealed class Bench : IBench
 {
     public string Echo(string text) => text;
+
+    public byte[] EchoBytes(byte[] data) => data;
 
     public Task<string> EchoAsync(string text) => Task.FromResult(text);
 }

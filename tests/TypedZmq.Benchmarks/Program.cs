@@ -34,11 +34,13 @@ foreach (int size in sizes)
         new TypedRequest(TypedVariant.Secure), new TypedMultiplexed(TypedVariant.Secure),
         new TypedRequest(TypedVariant.Observed), new TypedMultiplexed(TypedVariant.Observed),
         new TypedMultiplexed(TypedVariant.HeartbeatsOff), new TypedMultiplexed(TypedVariant.HeartbeatsBothSides),
+        new TypedRequest(TypedVariant.Bytes),
     ];
     var servers = new List<Process>();
     var serverOf = new Dictionary<Scenario, Process>();
     var results = scenarios.ToDictionary(s => s, _ => new List<(double CallsPerSecond, double BytesPerCall)>());
     var cpu = scenarios.ToDictionary(s => s, _ => new List<(double ClientUs, double ServerUs)>());
+    var p99 = scenarios.ToDictionary(s => s, _ => new List<double>());
     try
     {
         foreach (Scenario scenario in scenarios)
@@ -60,6 +62,7 @@ foreach (int size in sizes)
                 {
                     results[scenario].Add((double.NaN, double.NaN));
                     cpu[scenario].Add((double.NaN, double.NaN));
+                    p99[scenario].Add(double.NaN);
                     continue;
                 }
 
@@ -81,13 +84,14 @@ foreach (int size in sizes)
                 cpu[scenario].Add((
                     (self.TotalProcessorTime - clientCpuBefore).TotalMicroseconds / calls,
                     (server.TotalProcessorTime - serverCpuBefore).TotalMicroseconds / calls));
+                p99[scenario].Add(scenario.TakeP99Microseconds()); // after the allocation was read: sorting allocates
             }
 
             Console.Error.WriteLine($"size {size}: round {round + 1}/{rounds} done");
         }
 
         long callingThreadBytes = ((TypedRequest)scenarios[1]).CallingThreadBytesPerCall(1000);
-        AppendTable(report, size, scenarios, results, cpu, rounds, callingThreadBytes);
+        AppendTable(report, size, scenarios, results, cpu, p99, rounds, callingThreadBytes);
     }
     finally
     {
@@ -124,6 +128,7 @@ static void AppendTable(
     Scenario[] scenarios,
     Dictionary<Scenario, List<(double CallsPerSecond, double BytesPerCall)>> results,
     Dictionary<Scenario, List<(double ClientUs, double ServerUs)>> cpu,
+    Dictionary<Scenario, List<double>> p99,
     int rounds,
     long callingThreadBytes)
 {
@@ -132,8 +137,8 @@ static void AppendTable(
     Scenario grpcConcurrent = scenarios[6];
     report.AppendLine(CultureInfo.InvariantCulture, $"### {size:N0} B payload");
     report.AppendLine();
-    report.AppendLine("| scenario | median | ratio to raw NetMQ (median, min-max over rounds) | allocated per call, client process | CPU per call: client / server process |");
-    report.AppendLine("|---|---|---|---|---|");
+    report.AppendLine("| scenario | median | ratio to raw NetMQ (median, min-max over rounds) | p99 latency, 100 in flight | allocated per call, client process | CPU per call: client / server process |");
+    report.AppendLine("|---|---|---|---|---|---|");
     foreach (Scenario scenario in scenarios)
     {
         List<(double CallsPerSecond, double BytesPerCall)> runs = results[scenario];
@@ -149,7 +154,9 @@ static void AppendTable(
             : $"{1e6 / Median(runs.Select(r => r.CallsPerSecond)):N1} us/call";
         string ratio = $"{Median(ratios):0.00}x {(scenario.Concurrent ? "calls/s" : "latency")} ({ratios.Min():0.00}-{ratios.Max():0.00})";
         string cpuText = $"{Median(cpu[scenario].Select(c => c.ClientUs)):0.0} / {Median(cpu[scenario].Select(c => c.ServerUs)):0.0} us";
-        report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {Median(runs.Select(r => r.BytesPerCall)):N0} B | {cpuText} |");
+        double tailUs = Median(p99[scenario]);
+        string tail = !scenario.Concurrent ? "" : double.IsNaN(tailUs) ? "n/a" : $"{tailUs:N0} us";
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {tail} | {Median(runs.Select(r => r.BytesPerCall)):N0} B | {cpuText} |");
     }
 
     Scenario typedMultiplexed = scenarios[5];

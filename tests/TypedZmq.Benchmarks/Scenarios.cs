@@ -43,23 +43,63 @@ internal abstract class Scenario : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <see cref="InFlight"/> loops of <paramref name="call"/> until the time is up.</summary>
-    protected static async Task<long> RunConcurrent(Func<Task> call, TimeSpan duration)
+    private const int SamplesPerWorker = 4096;
+
+    // Latency of the last calls of each worker (a ring), allocated once, before anything is measured.
+    private long[][]? _samples;
+    private long[]? _counts;
+
+    /// <summary>
+    /// The 99th percentile of the latency of the calls of the last <see cref="RunConcurrent"/> (over the last 4,096 calls
+    /// of each of the 100 workers), in microseconds; NaN for scenarios that make one call at a time.
+    /// </summary>
+    public double TakeP99Microseconds()
     {
+        if (_samples is null || _counts is null)
+        {
+            return double.NaN;
+        }
+
+        var all = new List<long>();
+        for (int i = 0; i < _samples.Length; i++)
+        {
+            all.AddRange(_samples[i].AsSpan(0, (int)Math.Min(_counts[i], SamplesPerWorker)).ToArray());
+        }
+
+        if (all.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        all.Sort();
+        return all[(int)Math.Min(all.Count - 1, Math.Ceiling(all.Count * 0.99) - 1)] * 1e6 / Stopwatch.Frequency;
+    }
+
+    /// <summary>Runs <see cref="InFlight"/> loops of <paramref name="call"/> until the time is up, timing each call.</summary>
+    protected async Task<long> RunConcurrent(Func<Task> call, TimeSpan duration)
+    {
+        _samples ??= Enumerable.Range(0, InFlight).Select(_ => new long[SamplesPerWorker]).ToArray();
+        _counts ??= new long[InFlight];
+        Array.Clear(_counts);
         long total = 0;
         var watch = Stopwatch.StartNew();
         var workers = new Task[InFlight];
         for (int i = 0; i < InFlight; i++)
         {
+            long[] samples = _samples[i];
+            int worker = i;
             workers[i] = Task.Run(async () =>
             {
                 long count = 0;
                 while (watch.Elapsed < duration)
                 {
+                    long start = Stopwatch.GetTimestamp();
                     await call().ConfigureAwait(false);
+                    samples[count % SamplesPerWorker] = Stopwatch.GetTimestamp() - start;
                     count++;
                 }
 
+                _counts[worker] = count;
                 Interlocked.Add(ref total, count);
             });
         }
@@ -143,8 +183,16 @@ internal sealed class TypedRequest(TypedVariant variant = TypedVariant.Plain) : 
     public override Task<long> RunAsync(TimeSpan duration)
     {
         using IDisposable? listening = variant == TypedVariant.Observed ? Listening.Start() : null;
+        if (variant == TypedVariant.Bytes)
+        {
+            byte[] bytes = _bytes ??= System.Text.Encoding.UTF8.GetBytes(_payload);
+            return Task.FromResult(RunLockstep(() => Check(_bench!.EchoBytes(bytes).Length == bytes.Length, "typed echo mismatch"), duration));
+        }
+
         return Task.FromResult(RunLockstep(() => Check(_bench!.Echo(_payload).Length == _payload.Length, "typed echo mismatch"), duration));
     }
+
+    private byte[]? _bytes;
 
     /// <summary>Bytes allocated on the calling thread by one call (the result string included).</summary>
     public long CallingThreadBytesPerCall(int calls)
@@ -373,6 +421,7 @@ internal enum TypedVariant
     Observed,
     HeartbeatsOff,
     HeartbeatsBothSides,
+    Bytes,
 }
 
 /// <summary>
@@ -428,6 +477,7 @@ internal static class TypedVariants
         TypedVariant.Observed => ", traced and measured",
         TypedVariant.HeartbeatsOff => ", heartbeats off",
         TypedVariant.HeartbeatsBothSides => ", heartbeats on both sides",
+        TypedVariant.Bytes => ", byte[] payload",
         _ => "",
     };
 

@@ -92,4 +92,26 @@ public sealed class RemoteCancellationTests
         Assert.Contains("client cancelled", ReadError(answer).Message);
         await Eventually.WaitUntil(() => server.Implementation.SlowRunning == 0);
     }
+
+    [Fact]
+    public async Task A_cancelled_call_is_not_the_answer_the_reply_cache_gives_its_retry()
+    {
+        using TestServer server = TestServer.Start(Transport.Inproc, new RpcServerOptions
+        {
+            Endpoint = "set by TestServer",
+            Kind = RpcServerKind.Concurrent,
+            ReplyCacheSize = 100,
+        });
+        using var peer = new RawPeer(server.Endpoint);
+        peer.Send(Message(Header(1, 7, ServiceId, SlowAsyncId), Int32s(60_000)));
+        await Eventually.WaitUntil(() => server.Implementation.SlowRunning == 1);
+        peer.Send(Header(6, 7, ServiceId, SlowAsyncId));
+        Assert.Equal(RpcStatus.Cancelled, ParseHeader(peer.Receive().Single()).Status);
+
+        // The same request again (a retry after the caller's connection came back): run, not answered "cancelled".
+        peer.Send(Message(Header(1, 7, ServiceId, SlowAsyncId), Int32s(10)));
+        byte[] answer = peer.Receive().Single();
+        Assert.Equal(2, ParseHeader(answer).Kind);
+        Assert.Equal(2, server.Implementation.SlowStarted);
+    }
 }

@@ -112,6 +112,7 @@ public sealed class RpcCallContext
                 created.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp(remaining, 0, int.MaxValue - 1)));
             }
 
+            CancellationToken token = created.Token; // read now: a disposed source no longer gives its token
             existing = Interlocked.CompareExchange(ref _cancellation, created, null);
             if (existing is not null)
             {
@@ -121,7 +122,7 @@ public sealed class RpcCallContext
 
             if (Volatile.Read(ref _cancelledByClient) != 0)
             {
-                created.Cancel(); // the client cancelled before anyone asked for the token
+                CancelOffThread(created); // the client cancelled before anyone asked for the token
             }
 
             if (Volatile.Read(ref _finished) != 0)
@@ -130,7 +131,7 @@ public sealed class RpcCallContext
                 created.Dispose();
             }
 
-            return created.Token;
+            return token;
         }
     }
 
@@ -171,15 +172,31 @@ public sealed class RpcCallContext
     internal void CancelByClient()
     {
         Interlocked.Exchange(ref _cancelledByClient, 1); // a full fence: the getter either sees this or publishes first
-        try
+        if (Volatile.Read(ref _cancellation) is { } source)
         {
-            Volatile.Read(ref _cancellation)?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The call finished meanwhile.
+            CancelOffThread(source);
         }
     }
+
+    /// <summary>
+    /// Cancels on the thread pool: cancellation runs the token's callbacks inline, and a callback that blocks or throws
+    /// must not stall or end the server's socket thread.
+    /// </summary>
+    private static void CancelOffThread(CancellationTokenSource source) =>
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static source =>
+            {
+                try
+                {
+                    source.Cancel();
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or AggregateException)
+                {
+                    // The call finished meanwhile, or a user's callback failed: neither concerns the server.
+                }
+            },
+            source,
+            preferLocal: false);
 
     /// <summary>The call is answered: release its timer.</summary>
     internal void Finish()

@@ -35,7 +35,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private readonly NetMQTimer _deadlineTimer;
     private readonly NetMQPoller _poller;
     private readonly ClientSealer? _sealer; // secure mode; poller thread only
-    private readonly NetMQ.Monitoring.NetMQMonitor? _monitor; // connection events, on the poller thread
+    private readonly NetMQ.Monitoring.NetMQMonitor _monitor; // connection events, on the poller thread
+
+    // Poller thread: calls that were in flight when a connection was lost, settled a moment later (see OnDisconnected).
+    private List<ulong>? _lostCalls;
+    private string _lostEndpoint = "";
+    private long _settleLostAt;
 
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
@@ -54,14 +59,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _deadlineTimer.Elapsed += OnDeadlineTimer;
         _poller = new NetMQPoller { _socket, _deadlineTimer };
         _commands.AttachTo(_poller);
-        if (options.HeartbeatInterval > TimeSpan.Zero)
-        {
-            // A lost connection (closed by the server's process ending, or silent past the heartbeat timeout) is
-            // reported here, on the poller thread, so the calls in flight on it end now rather than at their deadlines.
-            _monitor = new NetMQ.Monitoring.NetMQMonitor(_socket, $"inproc://typedzmq-monitor-{Guid.NewGuid():N}", NetMQ.SocketEvents.Disconnected);
-            _monitor.Disconnected += OnDisconnected;
-            _monitor.AttachToPoller(_poller);
-        }
+
+        // A lost connection (closed by the server's process ending, or silent past the heartbeat timeout when heartbeats
+        // are on) is reported here, on the poller thread, so the calls in flight on it end now rather than at their deadlines.
+        _monitor = new NetMQ.Monitoring.NetMQMonitor(_socket, $"inproc://typedzmq-monitor-{Guid.NewGuid():N}", NetMQ.SocketEvents.Disconnected);
+        _monitor.Disconnected += OnDisconnected;
+        _monitor.AttachToPoller(_poller);
 
         _poller.RunAsync("TypedZmq.MultiplexedChannel", isBackgroundThread: true);
     }
@@ -92,7 +95,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             command.Request?.Return();
         }
 
-        _monitor?.Dispose(); // detaches from the stopped poller, and must go before its socket
+        _monitor.Dispose(); // detaches from the stopped poller, and must go before its socket
         _poller.Dispose();
         _socket.Dispose();
         _commands.Dispose();
@@ -199,36 +202,42 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     /// </summary>
     private void OnDisconnected(object? sender, NetMQ.Monitoring.NetMQMonitorSocketEventArgs e)
     {
-        if (_disposed)
+        if (_disposed || _pending.Count == 0)
         {
             return;
         }
 
-        OnReplyReady(null, null!);
-        if (_pending.Count == 0)
+        // NetMQ reports the loss a moment before the last replies it read reach the socket: the calls in flight now are
+        // settled on a timer tick a little later, after those replies have been read.
+        (_lostCalls ??= []).AddRange(_pending.Keys);
+        _lostEndpoint = e.Address;
+        _settleLostAt = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 50); // 20 ms
+        _deadlineTimer.Enable = true;
+    }
+
+    // Poller thread: the calls that were in flight on a lost connection and are still unanswered.
+    private void SettleLostCalls(long now)
+    {
+        for (int i = 0; i < 100 && _socket.HasIn; i++)
         {
-            return;
+            OnReplyReady(null, null!); // every reply that made it
         }
 
-        long now = Stopwatch.GetTimestamp();
+        List<ulong> lost = _lostCalls!;
+        _lostCalls = null;
         bool oneServer = _options.Endpoints.Length == 1;
-        foreach (PendingCall call in new List<PendingCall>(_pending.Values))
+        foreach (ulong requestId in lost)
         {
-            if (call.ResendAt != 0)
+            if (!_pending.TryGetValue(requestId, out PendingCall? call) || call.ResendAt != 0)
             {
-                continue; // a retry is already on its way
+                continue; // answered meanwhile, or a retry is already on its way
             }
 
-            RpcException lost = CallPolicy.ConnectionLost(call.Method, e.Address);
-            if (oneServer || CallPolicy.MayRetry(_options, call.Method, lost.Status, call.Attempt))
+            RpcException error = CallPolicy.ConnectionLost(call.Method, _lostEndpoint);
+            if (oneServer || CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
             {
-                AttemptFailed(call, now, lost);
+                AttemptFailed(call, now, error);
             }
-        }
-
-        if (!_deadlineTimer.Enable)
-        {
-            _deadlineTimer.Enable = true; // runs the retries just scheduled
         }
     }
 
@@ -346,7 +355,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private void OnDeadlineTimer(object? sender, NetMQTimerEventArgs e)
     {
         long now = Stopwatch.GetTimestamp();
-        bool stillTiming = false;
+        if (_lostCalls is not null && now >= _settleLostAt)
+        {
+            SettleLostCalls(now);
+        }
+
+        bool stillTiming = _lostCalls is not null;
         foreach (KeyValuePair<ulong, PendingCall> entry in _pending)
         {
             PendingCall call = entry.Value;

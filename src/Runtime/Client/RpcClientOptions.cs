@@ -69,11 +69,12 @@ public sealed class RpcClientOptions
     public RpcClientSecurity? Security { get; init; }
 
     /// <summary>
-    /// How often the client's socket pings an idle connection (ZeroMQ heartbeats). Together with
-    /// <see cref="HeartbeatTimeout"/> it bounds how long a lost connection (a server that died without closing it, a
-    /// network that dropped it) goes unnoticed: the multiplexed channel then fails the calls in flight on it with
-    /// <see cref="RpcStatus.Unavailable"/> at once instead of at their deadlines. Default 1 second;
-    /// <see cref="TimeSpan.Zero"/> turns heartbeats off. See docs/reliability.md.
+    /// How often the multiplexed channel's socket pings an idle connection (ZeroMQ heartbeats). Together with
+    /// <see cref="HeartbeatTimeout"/> it bounds how long a connection that went silent (a network that dropped it, a
+    /// machine that vanished) goes unnoticed; the channel then fails the calls in flight on it with
+    /// <see cref="RpcStatus.Unavailable"/> (or retries them) instead of waiting for their deadlines. A connection the
+    /// server's side closes (its process ended) is noticed at once, heartbeats or not. Default 1 second;
+    /// <see cref="TimeSpan.Zero"/> turns heartbeats off. The request channel does not use them. See docs/reliability.md.
     /// </summary>
     public TimeSpan HeartbeatInterval { get; init; } = Sockets.Heartbeats.DefaultInterval;
 

@@ -12,7 +12,8 @@ namespace TypedZmq.Protocol;
 ///  1     1    version    1
 ///  2     1    kind       1 request, 2 reply, 3 error, 4 sealed request, 5 sealed reply
 ///  3     1    status     0, or an RpcStatus in an error
-///  4     4    flags      bit 0: a metadata block follows; bits 8-15: attempt; receivers ignore other bits
+///  4     4    flags      bit 0: a metadata block follows; bit 1: a sealed cancel (outer header of kind 4);
+///                         bits 8-15: attempt; receivers ignore other bits
 ///  8     8    request id chosen by the client, echoed in the reply
 /// 16     4    service id
 /// 20     4    method id

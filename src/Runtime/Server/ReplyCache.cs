@@ -54,6 +54,9 @@ internal sealed class ReplyCache
         }
     }
 
+    /// <summary>Forgets a request id that is running or answered, so that its next attempt runs.</summary>
+    public void Forget(ulong requestId, RpcPublicKey? owner) => _entries.Remove((owner, requestId));
+
     /// <summary>Keeps the outcome of a call that ran (if its id is still remembered), for its retries.</summary>
     public void Record(in RpcHeader header, ReadOnlySpan<byte> payload, RpcPublicKey? owner)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -139,7 +140,13 @@ internal sealed class RequestHandler : IDisposable
                 Log.CallFailed(_logger, context.ServiceName, context.MethodName, status, text, failure);
             }
 
-            SendError(route, sender, call.Client, call.Request, status, text, type, detail, record: true);
+            // A call its client cancelled (or whose connection ended) is not an outcome to give its retries: forgotten,
+            // so that a retry runs.
+            SendError(route, sender, call.Client, call.Request, status, text, type, detail, record: !context.CancelledByClient);
+            if (context.CancelledByClient)
+            {
+                _cache?.Forget(call.Request.RequestId, call.Client?.Key);
+            }
         }
 
         context.Finish(); // after the failure was described: it may have come from the call's own deadline timer
@@ -229,7 +236,7 @@ internal sealed class RequestHandler : IDisposable
     /// <summary>Loop thread: a client's connection ended: nobody waits for its running calls any more, so their tokens fire.</summary>
     public void ConnectionLost(RpcPeer connection)
     {
-        foreach (ServerCall call in _running.Values)
+        foreach (ServerCall call in _running.Values.ToArray())
         {
             if (ReferenceEquals(call.Connection, connection))
             {
@@ -294,7 +301,7 @@ internal sealed class RequestHandler : IDisposable
                 opened.Kind is not (MessageKind.Request or MessageKind.Cancel) || opened.RequestId != request.RequestId)
             {
                 SendError(route, sender, client, request, RpcStatus.BadRequest,
-                    "the sealed request does not hold a version-1 request (kind 1) with the request id of its outer header.");
+                    "the sealed request does not hold a version-1 request or cancel (kind 1 or 6) with the request id of its outer header.");
                 return null;
             }
 

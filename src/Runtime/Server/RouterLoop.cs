@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using NetMQ;
@@ -30,6 +31,8 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private readonly Dictionary<ulong, Peer> _peers = new(); // NetMQ's own 5-byte routing ids
     private readonly Dictionary<string, Peer> _namedPeers = new(); // routing ids peers chose themselves
     private readonly Queue<QueuedRequest> _queued = new();
+    private readonly byte[] _disconnectMarker = ServerSockets.NewDisconnectMarker();
+    private readonly Dictionary<(RpcPeer Peer, ulong RequestId), int> _queuedIds = new(); // what waits in _queued, to find it at once
     private int _queuedCount;
     private int _connectionsLost;
     private readonly HashSet<(RpcPeer Peer, ulong RequestId)> _cancelledQueued = new(); // waiting, but nobody waits for them
@@ -38,7 +41,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     {
         _options = options;
         _handler = handler;
-        _socket = ServerSockets.Bind(new RouterSocket(), options, out string bound);
+        _socket = ServerSockets.Bind(new RouterSocket(), options, out string bound, _disconnectMarker);
         BoundEndpoint = bound;
         _completions = new PollerMailbox<Completion>(OnCompletion, afterBatch: PumpQueue);
         _poller = new NetMQPoller { _socket };
@@ -81,13 +84,9 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     // Poller thread (called by the handler while it reads a cancel).
     public void CancelQueued(RpcPeer peer, ulong requestId)
     {
-        foreach (QueuedRequest queued in _queued)
+        if (_queuedIds.ContainsKey((peer, requestId)))
         {
-            if (ReferenceEquals(queued.Peer.Info, peer) && RpcHeader.PeekRequestId(queued.Message) == requestId)
-            {
-                _cancelledQueued.Add((peer, requestId));
-                return;
-            }
+            _cancelledQueued.Add((peer, requestId));
         }
     }
 
@@ -209,6 +208,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         if (!_handler.IsDraining && _queued.Count < _options.MaxQueuedRequests)
         {
             _queued.Enqueue(new QueuedRequest(peer, message.ToArray(), frames));
+            CollectionsMarshal.GetValueRefOrAddDefault(_queuedIds, (peer.Info, RpcHeader.PeekRequestId(message.Span)), out _)++;
             Volatile.Write(ref _queuedCount, _queued.Count);
             Telemetry.ServerQueued.Add(1);
             return;
@@ -227,6 +227,12 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         while (_queued.Count > 0 && (_handler.IsDraining || _handler.InFlight < _options.MaxConcurrentCalls))
         {
             QueuedRequest next = _queued.Dequeue();
+            (RpcPeer, ulong) id = (next.Peer.Info, RpcHeader.PeekRequestId(next.Message));
+            if (--CollectionsMarshal.GetValueRefOrNullRef(_queuedIds, id) == 0)
+            {
+                _queuedIds.Remove(id);
+            }
+
             Volatile.Write(ref _queuedCount, _queued.Count);
             Telemetry.ServerQueued.Add(-1);
             if (_cancelledQueued.Count > 0 && _cancelledQueued.Remove((next.Peer.Info, RpcHeader.PeekRequestId(next.Message))))
@@ -275,7 +281,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
                 return false;
             }
 
-            if (more is null && !msg.HasMore && msg.Slice().SequenceEqual(ServerSockets.DisconnectMarker))
+            if (more is null && !msg.HasMore && msg.Slice().SequenceEqual(_disconnectMarker))
             {
                 ConnectionLost(first);
                 return false;

@@ -36,14 +36,14 @@ internal static class ServerErrors
                 return (RpcStatus.Cancelled, exception.GetType().FullName, "the server is stopping and cancelled the call.");
             }
 
+            if (context.CancelledByClient)
+            {
+                return (RpcStatus.Cancelled, exception.GetType().FullName, "the client cancelled the call, or its connection ended.");
+            }
+
             if (context.DeadlinePassed)
             {
                 return (RpcStatus.DeadlineExceeded, exception.GetType().FullName, "the call's deadline passed while it ran, and it was cancelled.");
-            }
-
-            if (context.CancelledByClient)
-            {
-                return (RpcStatus.Cancelled, exception.GetType().FullName, "the client cancelled the call.");
             }
         }
 

@@ -8,13 +8,14 @@ namespace TypedZmq.Server;
 internal static class ServerSockets
 {
     /// <summary>
-    /// What a ROUTER receives from a routing id whose connection ended. No TypedZmq request looks like it (a request comes
-    /// after an empty delimiter frame); a peer that sends it itself only ends its own calls.
+    /// What a ROUTER receives from a routing id whose connection ended: random per server, so that no peer can send it
+    /// (and so end its own calls' bookkeeping to get past its limits). No TypedZmq request looks like it either: a request
+    /// comes after an empty delimiter frame.
     /// </summary>
-    public static readonly byte[] DisconnectMarker = "\0TypedZmq: connection lost"u8.ToArray();
+    public static byte[] NewDisconnectMarker() => System.Security.Cryptography.RandomNumberGenerator.GetBytes(24);
 
     /// <summary>Configures and binds <paramref name="socket"/>; disposes it and says what is wrong on failure.</summary>
-    public static TSocket Bind<TSocket>(TSocket socket, RpcServerOptions options, out string boundEndpoint)
+    public static TSocket Bind<TSocket>(TSocket socket, RpcServerOptions options, out string boundEndpoint, byte[]? disconnectMarker = null)
         where TSocket : NetMQSocket
     {
         try
@@ -32,7 +33,10 @@ internal static class ServerSockets
 
                 // When a client's connection ends (closed, or lost to heartbeats) the ROUTER hands this to the loop
                 // from that client's routing id: its calls are then cancelled and its queued requests dropped.
-                socket.Options.DisconnectMessage = DisconnectMarker;
+                if (disconnectMarker is not null)
+                {
+                    socket.Options.DisconnectMessage = disconnectMarker;
+                }
             }
 
             boundEndpoint = BindEndpoint(socket, options.Endpoint);
