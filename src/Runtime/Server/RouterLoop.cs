@@ -205,7 +205,8 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             return;
         }
 
-        if (!_handler.IsDraining && _queued.Count < _options.MaxQueuedRequests)
+        // Requests cancelled while they wait still sit in the queue until it is pumped; they take no room from others.
+        if (!_handler.IsDraining && _queued.Count - _cancelledQueued.Count < _options.MaxQueuedRequests)
         {
             _queued.Enqueue(new QueuedRequest(peer, message.ToArray(), frames));
             CollectionsMarshal.GetValueRefOrAddDefault(_queuedIds, (peer.Info, RpcHeader.PeekRequestId(message.Span)), out _)++;
