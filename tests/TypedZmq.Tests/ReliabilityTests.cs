@@ -60,10 +60,12 @@ public sealed class ReliabilityTests
     {
         var counter = new Counter { SlowOnlyFirst = true };
         using RpcServer server = Start(counter, RpcServerKind.Concurrent);
-        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromMilliseconds(300), Channel = channel });
+        // A second to send and start it even on a loaded machine (a request still unsent when a REQ client gives up is
+        // dropped with its socket), three for the call itself.
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromSeconds(1), Channel = channel });
         ICounter proxy = client.CreateProxy<ICounter>();
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => proxy.IncrementAsync(delayMilliseconds: 1000));
+        var error = await Assert.ThrowsAsync<RpcException>(() => proxy.IncrementAsync(delayMilliseconds: 3000));
 
         Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
         Assert.Contains("may still have run", error.Message);

@@ -25,6 +25,7 @@ public sealed class TestServerTests
             LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             HeartbeatInterval = TimeSpan.FromSeconds(3),
             HeartbeatTimeout = TimeSpan.FromSeconds(12),
+            ConnectToEndpoint = true,
             Interceptors = { interceptor },
         };
 

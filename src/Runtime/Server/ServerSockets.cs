@@ -39,6 +39,15 @@ internal static class ServerSockets
                 }
             }
 
+            if (options.ConnectToEndpoint)
+            {
+                // A worker: it connects to a broker's back end, and ZeroMQ reconnects it if the broker restarts.
+                Endpoints.Validate(options.Endpoint, "RpcServerOptions.Endpoint", "tcp://broker:5556");
+                socket.Connect(options.Endpoint);
+                boundEndpoint = options.Endpoint;
+                return socket;
+            }
+
             boundEndpoint = BindEndpoint(socket, options.Endpoint);
             return socket;
         }

@@ -42,6 +42,7 @@ public sealed class TestServer : IDisposable
             LoggerFactory = template.LoggerFactory,
             HeartbeatInterval = template.HeartbeatInterval,
             HeartbeatTimeout = template.HeartbeatTimeout,
+            ConnectToEndpoint = template.ConnectToEndpoint,
         };
         foreach (RpcServerInterceptor interceptor in template.Interceptors)
         {
