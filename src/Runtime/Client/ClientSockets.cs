@@ -22,7 +22,7 @@ internal static class ClientSockets
                 // Not on REQ: see Heartbeats (found by the suite: a REQ/REP pair with heartbeats lost a request).
                 Heartbeats.Apply(socket, options.HeartbeatInterval, options.HeartbeatTimeout);
             }
-            if (endpoints.Length > 1)
+            if (endpoints.Length > 1 || options.EndpointResolver is not null)
             {
                 // With several servers, send only to those actually connected, so a server that is down takes no calls.
                 socket.Options.DelayAttachOnConnect = true;

@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using NetMQ;
 using NetMQ.Sockets;
+using TypedZmq.Diagnostics;
 using TypedZmq.Internal;
 using TypedZmq.Protocol;
 using TypedZmq.Security;
@@ -37,6 +38,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private readonly ClientSealer? _sealer; // secure mode; poller thread only
     private readonly NetMQ.Monitoring.NetMQMonitor _monitor; // connection events, on the poller thread
 
+    // Server sets that change: the endpoints connected now (poller thread), and the loop that asks the resolver.
+    private readonly HashSet<string> _connected;
+    private readonly PollerMailbox<IReadOnlyCollection<string>>? _endpointUpdates;
+    private readonly CancellationTokenSource _resolving = new();
+
     // Poller thread: calls that were in flight when a connection was lost, settled a moment later (see OnDisconnected).
     private List<ulong>? _lostCalls;
     private string _lostEndpoint = "";
@@ -66,6 +72,14 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _monitor.Disconnected += OnDisconnected;
         _monitor.AttachToPoller(_poller);
 
+        _connected = new HashSet<string>(options.Endpoints, StringComparer.Ordinal);
+        if (options.EndpointResolver is { } resolver)
+        {
+            _endpointUpdates = new PollerMailbox<IReadOnlyCollection<string>>(OnEndpointsResolved);
+            _endpointUpdates.AttachTo(_poller);
+            _ = ResolveLoopAsync(resolver, options.ResolveInterval, _resolving.Token);
+        }
+
         _poller.RunAsync("TypedZmq.MultiplexedChannel", isBackgroundThread: true);
     }
 
@@ -77,6 +91,8 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         _disposed = true;
+        _resolving.Cancel();
+        _endpointUpdates?.Close();
         _commands.Close();
         _poller.Stop();
 
@@ -99,6 +115,8 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _poller.Dispose();
         _socket.Dispose();
         _commands.Dispose();
+        _endpointUpdates?.Dispose();
+        _resolving.Dispose();
         _sealer?.Dispose();
     }
 
@@ -215,6 +233,85 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _deadlineTimer.Enable = true;
     }
 
+    /// <summary>Asks the resolver on an interval and hands each answer to the poller thread; failures keep the current set.</summary>
+    private async Task ResolveLoopAsync(IRpcEndpointResolver resolver, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+                IReadOnlyCollection<string> endpoints;
+                try
+                {
+                    endpoints = await resolver.ResolveAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.ResolveFailed(Logger, _options.Endpoint, ex);
+                    continue; // keep what is connected; DNS hiccups must not disconnect everything
+                }
+
+                if (endpoints.Count > 0 && !_endpointUpdates!.TryPost(endpoints))
+                {
+                    return; // disposed
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // disposed
+        }
+    }
+
+    /// <summary>
+    /// Poller thread: connects to endpoints that appeared and disconnects from ones that went. Calls in flight on a
+    /// removed server are lost with its connection and handled as any lost connection; others are untouched.
+    /// </summary>
+    private void OnEndpointsResolved(IReadOnlyCollection<string> endpoints)
+    {
+        var wanted = new HashSet<string>(endpoints, StringComparer.Ordinal);
+        foreach (string endpoint in wanted)
+        {
+            if (!_connected.Contains(endpoint) && TryChange(endpoint, connect: true))
+            {
+                _connected.Add(endpoint);
+            }
+        }
+
+        foreach (string endpoint in new List<string>(_connected))
+        {
+            if (!wanted.Contains(endpoint) && TryChange(endpoint, connect: false))
+            {
+                _connected.Remove(endpoint);
+            }
+        }
+    }
+
+    private bool TryChange(string endpoint, bool connect)
+    {
+        try
+        {
+            if (connect)
+            {
+                Sockets.Endpoints.Validate(endpoint, nameof(IRpcEndpointResolver), "tcp://10.0.0.7:5555");
+                _socket.Connect(endpoint);
+            }
+            else
+            {
+                _socket.Disconnect(endpoint);
+            }
+
+            Log.EndpointChanged(Logger, endpoint, connect);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NetMQException or EndpointNotFoundException)
+        {
+            Log.ResolveFailed(Logger, endpoint, ex);
+            return false;
+        }
+    }
+
     // Poller thread: the calls that were in flight on a lost connection and are still unanswered.
     private void SettleLostCalls(long now)
     {
@@ -225,7 +322,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         List<ulong> lost = _lostCalls!;
         _lostCalls = null;
-        bool oneServer = _options.Endpoints.Length == 1;
+        bool oneServer = _connected.Count <= 1;
         foreach (ulong requestId in lost)
         {
             if (!_pending.TryGetValue(requestId, out PendingCall? call) || call.ResendAt != 0)

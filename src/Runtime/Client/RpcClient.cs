@@ -53,6 +53,19 @@ public sealed class RpcClient : IDisposable
             Endpoints.Validate(endpoint, nameof(options), "tcp://localhost:5555");
         }
 
+        if (options.EndpointResolver is not null && options.Channel != RpcChannelKind.Multiplexed)
+        {
+            throw new ArgumentException(
+                "An EndpointResolver needs the multiplexed channel (Channel = RpcChannelKind.Multiplexed): it connects to and " +
+                "disconnects from servers while calls run, which a request channel's one-call socket cannot.",
+                nameof(options));
+        }
+
+        if (options.ResolveInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ResolveInterval, "ResolveInterval must be positive.");
+        }
+
         Options = options;
         try
         {

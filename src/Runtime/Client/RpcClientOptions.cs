@@ -63,6 +63,17 @@ public sealed class RpcClientOptions
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>
+    /// Where the set of servers comes from when it changes while the client runs (pods of a Kubernetes headless service,
+    /// instances in Consul): asked every <see cref="ResolveInterval"/>, and the multiplexed channel connects to new
+    /// endpoints and disconnects from removed ones. <see cref="Endpoint"/> is still what the client connects to first.
+    /// Needs <see cref="RpcChannelKind.Multiplexed"/>. Null (default): the endpoints never change.
+    /// </summary>
+    public IRpcEndpointResolver? EndpointResolver { get; init; }
+
+    /// <summary>How often <see cref="EndpointResolver"/> is asked. Default 30 seconds.</summary>
+    public TimeSpan ResolveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Secure mode: seal every request with this client's key for the pinned server key, and accept only replies that
     /// server sealed (see <see cref="RpcClientSecurity"/> and docs/security.md). Null (default): plain messages.
     /// </summary>

@@ -36,6 +36,14 @@ internal static partial class Log
         Message = "Retrying {Method} (attempt {Attempt} of {MaxAttempts}) after {Status}")]
     public static partial void Retrying(ILogger logger, Internal.RpcMethod method, int attempt, int maxAttempts, RpcStatus status);
 
+    [LoggerMessage(EventId = 104, EventName = "EndpointChanged", Level = LogLevel.Information,
+        Message = "Server set changed: {Endpoint} (connected: {Connected})")]
+    public static partial void EndpointChanged(ILogger logger, string endpoint, bool connected);
+
+    [LoggerMessage(EventId = 105, EventName = "ResolveFailed", Level = LogLevel.Warning,
+        Message = "Could not resolve or use the server set at {Endpoint}; the current connections are kept")]
+    public static partial void ResolveFailed(ILogger logger, string endpoint, Exception exception);
+
     [LoggerMessage(EventId = 103, EventName = "FailingOver", Level = LogLevel.Information,
         Message = "Failing {Method} over to the next server of {Endpoint} (attempt {Attempt} of {MaxAttempts}) after {Status}")]
     public static partial void FailingOver(ILogger logger, Internal.RpcMethod method, string endpoint, int attempt, int maxAttempts, RpcStatus status);
