@@ -1,6 +1,6 @@
 // Usage: dotnet run --project samples/Broker [frontend] [backend]   (default tcp://*:5555 and tcp://*:5556; Ctrl+C stops)
 // Clients call the front end as they would call one server; workers are RpcServers with ConnectToEndpoint = true on
-// the back end, and may come and go while the broker runs (docs/reliability.md, "Workers behind a broker").
+// the back end, and may come and go while the broker runs (docs/scaling.md, "Workers behind a broker").
 using var stop = new ManualResetEventSlim();
 Console.CancelKeyPress += (_, e) =>
 {

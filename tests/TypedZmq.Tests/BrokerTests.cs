@@ -4,7 +4,7 @@ using TypedZmq.Tests.Infrastructure;
 namespace TypedZmq.Tests;
 
 /// <summary>
-/// Workers behind a broker (samples/Broker, NetMQ's Proxy; docs/reliability.md "Workers behind a broker"): clients call
+/// Workers behind a broker (samples/Broker, NetMQ's Proxy; docs/scaling.md "Workers behind a broker"): clients call
 /// one stable address, workers connect to the broker and share the calls, and a worker that dies is routed around.
 /// </summary>
 public sealed class BrokerTests

@@ -3,7 +3,7 @@ using TypedZmq.Tests.Infrastructure;
 
 namespace TypedZmq.Tests;
 
-/// <summary>Server sets that change while a client runs (docs/reliability.md, "Server sets that change").</summary>
+/// <summary>Server sets that change while a client runs (docs/scaling.md, "Server sets that change").</summary>
 public sealed class ServerSetTests
 {
     [Fact]

@@ -6,7 +6,7 @@ namespace TypedZmq;
 
 /// <summary>
 /// Tells a client which servers to connect to, asked again every <see cref="RpcClientOptions.ResolveInterval"/>: the
-/// client connects to endpoints that appear and disconnects from ones that go (see docs/reliability.md, "Server sets
+/// client connects to endpoints that appear and disconnects from ones that go (see docs/scaling.md, "Server sets
 /// that change"). <see cref="DnsEndpointResolver"/> reads them from DNS; implement it for any other discovery.
 /// </summary>
 public interface IRpcEndpointResolver

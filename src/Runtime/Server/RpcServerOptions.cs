@@ -25,7 +25,7 @@ public sealed class RpcServerOptions
     /// <summary>
     /// Connect to <see cref="Endpoint"/> instead of binding it: a worker behind a broker (for example
     /// <c>samples/Broker</c>, NetMQ's <c>Proxy</c> between a ROUTER for clients and a DEALER for workers), so that workers
-    /// come and go behind one stable address. Off by default. See docs/reliability.md, "Workers behind a broker".
+    /// come and go behind one stable address. Off by default. See docs/scaling.md, "Workers behind a broker".
     /// </summary>
     public bool ConnectToEndpoint { get; init; }
 
