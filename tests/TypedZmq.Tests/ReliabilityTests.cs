@@ -50,7 +50,11 @@ public sealed class ReliabilityTests
         Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
         Assert.Contains("Tried 3 times", error.Message);
         Assert.True(watch.Elapsed < (3 * TimeSpan.FromMilliseconds(150)) + TimeSpan.FromMilliseconds(60) + Slack, $"took {watch.Elapsed}");
-        await Eventually.WaitUntil(() => counter.Gets == 3);
+
+        // Each attempt carries its own 150 ms deadline: on a loaded machine one may reach the server after it and is
+        // then refused unrun (DeadlineExceeded), so the server runs between one and three of them, never more.
+        await Eventually.WaitUntil(() => counter.Gets >= 1);
+        Assert.InRange(counter.Gets, 1, 3);
     }
 
     [Theory]
