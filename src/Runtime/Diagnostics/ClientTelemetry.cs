@@ -24,10 +24,7 @@ internal sealed class ClientTelemetry : RpcClientInterceptor
         Activity? activity = Telemetry.Source.StartActivity(method, ActivityKind.Client);
         if (activity is not null)
         {
-            activity.SetTag("rpc.system.name", Telemetry.System);
-            activity.SetTag("rpc.method", method);
-            activity.SetTag("server.address", _address);
-            activity.SetTag("server.port", _port);
+            Telemetry.SetCallTags(activity, method, _address, _port);
             if (activity.IdFormat == ActivityIdFormat.W3C && activity.Id is { } id)
             {
                 context.RequestMetadata.Remove(RpcDiagnostics.TraceParentKey);
@@ -40,13 +37,7 @@ internal sealed class ClientTelemetry : RpcClientInterceptor
             }
         }
 
-        var tags = new TagList
-        {
-            { "rpc.system.name", Telemetry.System },
-            { "rpc.method", method },
-            { "server.address", _address },
-            { "server.port", _port },
-        };
+        TagList tags = Telemetry.CallTags(method, _address, _port);
         Telemetry.ClientInFlight.Add(1, tags);
         long start = Stopwatch.GetTimestamp();
         RpcStatus status = RpcStatus.Ok;
@@ -75,26 +66,8 @@ internal sealed class ClientTelemetry : RpcClientInterceptor
         }
         finally
         {
-            Telemetry.ClientInFlight.Add(-1, tags);
-            tags.Add("rpc.response.status_code", Telemetry.StatusCode(status));
-            if (error is not null)
-            {
-                tags.Add("error.type", error);
-            }
-
-            Telemetry.ClientDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, tags);
-            if (activity is not null)
-            {
-                activity.SetTag("rpc.response.status_code", Telemetry.StatusCode(status));
-                activity.SetTag("typedzmq.attempts", context.Attempts);
-                if (error is not null)
-                {
-                    activity.SetTag("error.type", error);
-                    activity.SetStatus(ActivityStatusCode.Error);
-                }
-
-                activity.Dispose();
-            }
+            activity?.SetTag("typedzmq.attempts", context.Attempts);
+            Telemetry.EndCall(activity, Telemetry.ClientInFlight, Telemetry.ClientDuration, tags, start, status, error);
         }
     }
 }

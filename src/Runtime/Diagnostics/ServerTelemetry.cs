@@ -36,10 +36,7 @@ internal sealed class ServerTelemetry : RpcServerInterceptor
         Activity? activity = Telemetry.Source.StartActivity(method, ActivityKind.Server, parent);
         if (activity is not null)
         {
-            activity.SetTag("rpc.system.name", Telemetry.System);
-            activity.SetTag("rpc.method", method);
-            activity.SetTag("server.address", _address);
-            activity.SetTag("server.port", _port);
+            Telemetry.SetCallTags(activity, method, _address, _port);
             activity.SetTag("typedzmq.attempt", context.Attempt);
             if (context.Peer.Identity is { } identity)
             {
@@ -47,13 +44,7 @@ internal sealed class ServerTelemetry : RpcServerInterceptor
             }
         }
 
-        var tags = new TagList
-        {
-            { "rpc.system.name", Telemetry.System },
-            { "rpc.method", method },
-            { "server.address", _address },
-            { "server.port", _port },
-        };
+        TagList tags = Telemetry.CallTags(method, _address, _port);
         Telemetry.ServerInFlight.Add(1, tags);
         long start = Stopwatch.GetTimestamp();
         RpcStatus status = RpcStatus.Ok;
@@ -82,25 +73,7 @@ internal sealed class ServerTelemetry : RpcServerInterceptor
         }
         finally
         {
-            Telemetry.ServerInFlight.Add(-1, tags);
-            tags.Add("rpc.response.status_code", Telemetry.StatusCode(status));
-            if (error is not null)
-            {
-                tags.Add("error.type", error);
-            }
-
-            Telemetry.ServerDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, tags);
-            if (activity is not null)
-            {
-                activity.SetTag("rpc.response.status_code", Telemetry.StatusCode(status));
-                if (error is not null)
-                {
-                    activity.SetTag("error.type", error);
-                    activity.SetStatus(ActivityStatusCode.Error);
-                }
-
-                activity.Dispose();
-            }
+            Telemetry.EndCall(activity, Telemetry.ServerInFlight, Telemetry.ServerDuration, tags, start, status, error);
         }
     }
 }

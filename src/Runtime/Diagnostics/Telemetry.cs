@@ -45,6 +45,55 @@ internal static class Telemetry
 
     public static bool ServerEnabled => Source.HasListeners() || ServerDuration.Enabled || ServerInFlight.Enabled;
 
+    /// <summary>The attributes every span and measurement of a call carries.</summary>
+    public static TagList CallTags(string method, string? address, int? port) => new()
+    {
+        { "rpc.system.name", System },
+        { "rpc.method", method },
+        { "server.address", address },
+        { "server.port", port },
+    };
+
+    /// <summary>Sets <see cref="CallTags"/> on a span.</summary>
+    public static void SetCallTags(Activity activity, string method, string? address, int? port)
+    {
+        activity.SetTag("rpc.system.name", System);
+        activity.SetTag("rpc.method", method);
+        activity.SetTag("server.address", address);
+        activity.SetTag("server.port", port);
+    }
+
+    /// <summary>
+    /// Ends one call's telemetry, on either side: out of the in-flight count, its duration recorded with its outcome,
+    /// its span (if any) given the outcome and stopped.
+    /// </summary>
+    public static void EndCall(
+        Activity? activity, UpDownCounter<long> inFlight, Histogram<double> duration, TagList tags, long startTimestamp, RpcStatus status, string? error)
+    {
+        inFlight.Add(-1, tags);
+        string code = StatusCode(status);
+        tags.Add("rpc.response.status_code", code);
+        if (error is not null)
+        {
+            tags.Add("error.type", error);
+        }
+
+        duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, tags);
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("rpc.response.status_code", code);
+        if (error is not null)
+        {
+            activity.SetTag("error.type", error);
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+
+        activity.Dispose();
+    }
+
     /// <summary>The <c>server.address</c> and <c>server.port</c> of a ZeroMQ endpoint (the first of a list).</summary>
     public static (string? Address, int? Port) Parse(string? endpoint)
     {

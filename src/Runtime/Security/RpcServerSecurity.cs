@@ -54,8 +54,8 @@ public sealed class RpcServerSecurity
     /// How many client sessions (one per client channel) the server remembers within <see cref="ReplayWindow"/>.
     /// When it is full, requests from new sessions are refused with <see cref="RpcStatus.ResourceExhausted"/> until
     /// older ones expire; it never forgets a live session early, since that would let its requests be replayed. One
-    /// client key may hold at most a tenth of it, so that one key cannot lock out the others. Default 100,000 (about
-    /// 200 bytes each).
+    /// client key may hold at most a tenth of it, so that one key cannot lock out the others. Default 100,000 (each holds a
+    /// 128-byte window, plus its dictionary entry).
     /// </summary>
     public int MaxReplaySessions
     {

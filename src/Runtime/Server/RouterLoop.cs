@@ -317,7 +317,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         byte[] id = peer.Route[0];
         if (id.Length == 5)
         {
-            _peers.Remove(((ulong)id[0] << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(id.AsSpan(1)));
+            _peers.Remove(KeyOf(id));
         }
         else
         {
@@ -357,9 +357,12 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             return Cached(_namedPeers, named, ref msg);
         }
 
-        ulong key = ((ulong)identity[0] << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(identity.Slice(1));
-        return Cached(_peers, key, ref msg);
+        return Cached(_peers, KeyOf(identity), ref msg);
     }
+
+    /// <summary>The cache key of one of NetMQ's own 5-byte routing ids.</summary>
+    private static ulong KeyOf(ReadOnlySpan<byte> identity) =>
+        ((ulong)identity[0] << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(identity.Slice(1));
 
     private static Peer Cached<TKey>(Dictionary<TKey, Peer> peers, TKey key, ref Msg msg)
         where TKey : notnull
