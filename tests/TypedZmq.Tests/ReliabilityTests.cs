@@ -20,9 +20,13 @@ public sealed class ReliabilityTests
     {
         var counter = new Counter { SlowOnlyFirst = true };
         using RpcServer server = Start(counter, RpcServerKind.Concurrent);
-        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromMilliseconds(300), Channel = channel });
+        // A second per attempt and a connection made before the timed call: on a loaded machine a first attempt with a
+        // short deadline can reach the server after it, be refused unrun, and leave the slow run to the retry.
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromSeconds(1), Channel = channel });
+        ICounter proxy = client.CreateProxy<ICounter>();
+        Assert.Equal("counter", proxy.Name());
 
-        int value = await client.CreateProxy<ICounter>().GetAsync(delayMilliseconds: 2000);
+        int value = await proxy.GetAsync(delayMilliseconds: 2500);
 
         Assert.Equal(0, value);
         Assert.Equal(2, counter.Gets); // the first attempt (still sleeping) and the retry that answered
