@@ -23,8 +23,19 @@ public sealed class Broker : IDisposable
     {
         _frontend.Options.Linger = TimeSpan.Zero;
         _backend.Options.Linger = TimeSpan.Zero;
-        FrontendEndpoint = Bind(_frontend, frontend);
-        BackendEndpoint = Bind(_backend, backend);
+        try
+        {
+            FrontendEndpoint = Bind(_frontend, frontend);
+            BackendEndpoint = Bind(_backend, backend);
+        }
+        catch
+        {
+            // An address in use (another broker, or this one's previous run not yet closed): release the other end too.
+            _frontend.Dispose();
+            _backend.Dispose();
+            throw;
+        }
+
         _poller = new NetMQPoller { _frontend, _backend };
         _proxy = new Proxy(_frontend, _backend, poller: _poller);
     }

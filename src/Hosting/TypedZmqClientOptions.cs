@@ -29,6 +29,9 @@ public sealed class TypedZmqClientOptions
     /// <summary>See <see cref="RpcClientOptions.MaxMessageSize"/>.</summary>
     public long MaxMessageSize { get; set; } = RpcServerOptions.DefaultMaxMessageSize;
 
+    /// <summary>See <see cref="RpcClientOptions.LoadBalancing"/>.</summary>
+    public RpcLoadBalancing LoadBalancing { get; set; } = RpcLoadBalancing.LeastInFlight;
+
     /// <summary>See <see cref="RpcClientOptions.HeartbeatInterval"/>.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -19,7 +19,7 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
         TypedZmqClientOptions settings = options.Get(name); // validated here, if not already at start
         // Security compares by reference (a record's default for a class without Equals): two key sets never share a client.
         var key = new Key(settings.Endpoint, settings.Channel, settings.Timeout, settings.MaxAttempts, settings.RetryBackoff,
-            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security, settings.HeartbeatInterval, settings.HeartbeatTimeout);
+            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security, settings.HeartbeatInterval, settings.HeartbeatTimeout, settings.LoadBalancing);
         lock (_clients)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -37,6 +37,7 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
                     Security = settings.Security,
                     HeartbeatInterval = settings.HeartbeatInterval,
                     HeartbeatTimeout = settings.HeartbeatTimeout,
+                    LoadBalancing = settings.LoadBalancing,
                     LoggerFactory = loggers,
                 });
                 _clients.Add(key, client);
@@ -62,5 +63,6 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
 
     private readonly record struct Key(
         string? Endpoint, RpcChannelKind Channel, TimeSpan Timeout, int MaxAttempts, TimeSpan RetryBackoff, bool RetryNonIdempotentCalls,
-        long MaxMessageSize, RpcClientSecurity? Security, TimeSpan HeartbeatInterval, TimeSpan HeartbeatTimeout);
+        long MaxMessageSize, RpcClientSecurity? Security, TimeSpan HeartbeatInterval, TimeSpan HeartbeatTimeout,
+        RpcLoadBalancing LoadBalancing);
 }

@@ -20,6 +20,12 @@ public interface ICounter
     [RpcMethod(Idempotent = true)]
     string Name();
 
+    /// <summary>Which server process answered, after a delay (for the scale-out tests' load).</summary>
+    /// <param name="delayMilliseconds">How long the server takes (asynchronously).</param>
+    /// <returns>The server's name.</returns>
+    [RpcMethod(Idempotent = true)]
+    Task<string> NameAsync(int delayMilliseconds);
+
     /// <summary>Which attempt of its call the server saw this request as (<see cref="RpcCallContext.Attempt"/>).</summary>
     /// <param name="delayMilliseconds">How long the server takes (asynchronously).</param>
     /// <returns>The attempt number.</returns>
@@ -49,9 +55,13 @@ public sealed class Counter(string name = "counter") : ICounter
     /// <summary>Delay only the first execution of each method, so a retry finds the server quick.</summary>
     public bool SlowOnlyFirst { get; init; }
 
+    /// <summary>Told "Method delay" when a Get or Increment starts (a process prints it, so a test knows where a call runs).</summary>
+    public Action<string>? Started { get; init; }
+
     public async Task<int> GetAsync(int delayMilliseconds)
     {
         int run = Interlocked.Increment(ref _gets);
+        Started?.Invoke("GetAsync " + delayMilliseconds);
         await Delay(delayMilliseconds, run);
         return Volatile.Read(ref _value);
     }
@@ -59,6 +69,7 @@ public sealed class Counter(string name = "counter") : ICounter
     public async Task<int> IncrementAsync(int delayMilliseconds)
     {
         int run = Interlocked.Increment(ref _increments);
+        Started?.Invoke("IncrementAsync " + delayMilliseconds);
         await Delay(delayMilliseconds, run);
         return Interlocked.Increment(ref _value);
     }
@@ -70,6 +81,16 @@ public sealed class Counter(string name = "counter") : ICounter
     }
 
     public string Echo(string text) => text;
+
+    public async Task<string> NameAsync(int delayMilliseconds)
+    {
+        if (delayMilliseconds > 0)
+        {
+            await Task.Delay(delayMilliseconds);
+        }
+
+        return name;
+    }
 
     public async Task<int> LastAttemptAsync(int delayMilliseconds)
     {

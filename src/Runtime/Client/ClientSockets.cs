@@ -8,7 +8,14 @@ namespace TypedZmq.Client;
 internal static class ClientSockets
 {
     /// <summary>Configures <paramref name="socket"/> for a client and connects it to every endpoint; disposes it on failure.</summary>
-    public static TSocket Connect<TSocket>(TSocket socket, RpcClientOptions options, string[] endpoints)
+    /// <param name="socket">The new socket.</param>
+    /// <param name="options">The client's options.</param>
+    /// <param name="endpoints">Where to connect it.</param>
+    /// <param name="onlyWhenConnected">
+    /// Whether a send fails at once while no connection is up (ZeroMQ's IMMEDIATE), instead of queueing for a server that
+    /// may come later. Null: only with several servers, so that a server that is down takes no calls.
+    /// </param>
+    public static TSocket Connect<TSocket>(TSocket socket, RpcClientOptions options, string[] endpoints, bool? onlyWhenConnected = null)
         where TSocket : NetMQSocket
     {
         try
@@ -22,9 +29,8 @@ internal static class ClientSockets
                 // Not on REQ: see Heartbeats (found by the suite: a REQ/REP pair with heartbeats lost a request).
                 Heartbeats.Apply(socket, options.HeartbeatInterval, options.HeartbeatTimeout);
             }
-            if (endpoints.Length > 1 || options.EndpointResolver is not null)
+            if (onlyWhenConnected ?? (endpoints.Length > 1 || options.EndpointResolver is not null))
             {
-                // With several servers, send only to those actually connected, so a server that is down takes no calls.
                 socket.Options.DelayAttachOnConnect = true;
             }
 

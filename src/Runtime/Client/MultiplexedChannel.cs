@@ -14,38 +14,44 @@ using TypedZmq.Sockets;
 namespace TypedZmq.Client;
 
 /// <summary>
-/// The client channel for many concurrent calls: one <see cref="DealerSocket"/> owned by one poller thread. Callers
-/// on any thread hand their request to that thread through a queue and get a task; replies are matched to calls by
-/// request id. Everything that touches the socket or the table of pending calls runs on the poller thread, so none of
-/// it needs a lock.
+/// The client channel for many concurrent calls: one poller thread that owns a <see cref="ServerLink"/> (a
+/// <see cref="DealerSocket"/>) per server. Callers on any thread hand their request to that thread through a queue and
+/// get a task; replies are matched to calls by request id. Everything that touches the sockets or the table of pending
+/// calls runs on the poller thread, so none of it needs a lock.
 /// </summary>
 /// <remarks>
 /// Completions are set with continuations forced off the poller thread, so a caller's code never runs on (or blocks)
 /// the socket's thread. Late or unknown replies are dropped. A call leaves the pending table when its reply arrives,
 /// when its deadline passes (checked by a timer on the poller thread) or when its token is cancelled. A call that may
 /// be retried (see <see cref="CallPolicy"/>) stays pending across attempts, keeping its request id and its encoded
-/// request, so a late reply to an earlier attempt still completes it.
+/// request, so a late reply to an earlier attempt still completes it. Each attempt goes to one server, chosen by
+/// <see cref="RpcClientOptions.LoadBalancing"/> among those connected (see docs/scaling.md).
 /// </remarks>
 internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 {
     private static readonly TimeSpan DeadlineCheckInterval = TimeSpan.FromMilliseconds(10);
 
     private readonly RpcClientOptions _options;
-    private readonly DealerSocket _socket;
     private readonly PollerMailbox<Command> _commands;
     private readonly NetMQTimer _deadlineTimer;
     private readonly NetMQPoller _poller;
     private readonly ClientSealer? _sealer; // secure mode; poller thread only
-    private readonly NetMQ.Monitoring.NetMQMonitor _monitor; // connection events, on the poller thread
 
-    // Server sets that change: the endpoints connected now (poller thread), and the loop that asks the resolver.
-    private readonly HashSet<string> _connected;
+    // Poller thread: one link per server, in the order they were added. With several servers (or a set that changes) a
+    // send fails at once on a link with no connection up, so a server that is down takes no calls.
+    private readonly List<ServerLink> _links = new();
+    private readonly bool _severalServers;
+    private readonly bool _roundRobin;
+    private uint _nextLink; // where the search for a server starts, turning with every send
+    private long _sendStamp; // marks the links one send has tried
+    private List<ServerLink>? _closing; // removed links whose last call ended: closed on the next timer tick
+
+    // Server sets that change: the loop that asks the resolver hands its answers to the poller thread.
     private readonly PollerMailbox<IReadOnlyCollection<string>>? _endpointUpdates;
     private readonly CancellationTokenSource _resolving = new();
 
-    // Poller thread: calls that were in flight when a connection was lost, settled a moment later (see OnDisconnected).
-    private List<ulong>? _lostCalls;
-    private string _lostEndpoint = "";
+    // Poller thread: calls that were in flight on a connection when it was lost, settled a moment later (see OnDisconnected).
+    private List<(ServerLink Link, ulong RequestId)>? _lostCalls;
     private long _settleLostAt;
 
     // Poller thread only.
@@ -58,21 +64,33 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     {
         _options = options;
         _sealer = options.Security is { } security ? new ClientSealer(security) : null;
-        _socket = ClientSockets.Connect(new DealerSocket(), options, options.Endpoints);
+        _severalServers = options.Endpoints.Length > 1 || options.EndpointResolver is not null;
+        _roundRobin = options.LoadBalancing == RpcLoadBalancing.RoundRobin;
         _commands = new PollerMailbox<Command>(OnCommand);
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
-        _socket.ReceiveReady += OnReplyReady;
         _deadlineTimer.Elapsed += OnDeadlineTimer;
-        _poller = new NetMQPoller { _socket, _deadlineTimer };
+        _poller = new NetMQPoller { _deadlineTimer };
         _commands.AttachTo(_poller);
+        try
+        {
+            foreach (string endpoint in options.Endpoints)
+            {
+                _links.Add(NewLink(endpoint));
+            }
+        }
+        catch
+        {
+            foreach (ServerLink link in _links)
+            {
+                link.Dispose();
+            }
 
-        // A lost connection (closed by the server's process ending, or silent past the heartbeat timeout when heartbeats
-        // are on) is reported here, on the poller thread, so the calls in flight on it end now rather than at their deadlines.
-        _monitor = new NetMQ.Monitoring.NetMQMonitor(_socket, $"inproc://typedzmq-monitor-{Guid.NewGuid():N}", NetMQ.SocketEvents.Disconnected);
-        _monitor.Disconnected += OnDisconnected;
-        _monitor.AttachToPoller(_poller);
+            _poller.Dispose();
+            _commands.Dispose();
+            _sealer?.Dispose();
+            throw;
+        }
 
-        _connected = new HashSet<string>(options.Endpoints, StringComparer.Ordinal);
         if (options.EndpointResolver is { } resolver)
         {
             _endpointUpdates = new PollerMailbox<IReadOnlyCollection<string>>(OnEndpointsResolved);
@@ -111,9 +129,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             command.Request?.Return();
         }
 
-        _monitor.Dispose(); // detaches from the stopped poller, and must go before its socket
+        foreach (ServerLink link in _links)
+        {
+            link.Dispose(); // off the stopped poller
+        }
+
         _poller.Dispose();
-        _socket.Dispose();
         _commands.Dispose();
         _endpointUpdates?.Dispose();
         _resolving.Dispose();
@@ -174,7 +195,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             // even be sent yet (then its send is skipped below).
             if (_pending.Remove(call.RequestId))
             {
-                SendCancel(call);
+                if (call.Link is { } link)
+                {
+                    SendCancel(call, link);
+                }
+
+                EndAttempt(call);
                 call.ReleaseRequest();
             }
 
@@ -202,33 +228,131 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends the call's current attempt to one server: with <see cref="RpcLoadBalancing.LeastInFlight"/> the one with
+    /// the fewest calls in flight (ties in turn), with <see cref="RpcLoadBalancing.RoundRobin"/> the next in turn. A
+    /// server whose connection is not up (or whose send queue is full) is passed over for the next choice. False when
+    /// none took it.
+    /// </summary>
     private bool TrySend(PendingCall call)
     {
         RpcRequest request = call.Request!;
         request.NoteAttempt(call.Attempt);
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId,
             call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt));
-        return Frames.TrySend(_socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero, _sealer);
+        List<ServerLink> links = _links;
+        int count = links.Count;
+        if (count == 1 && !links[0].Removed)
+        {
+            return TrySendOn(links[0], call, header, request);
+        }
+
+        long stamp = ++_sendStamp;
+        int start = (int)(_nextLink++ % (uint)count);
+        for (int tries = 0; tries < count; tries++)
+        {
+            ServerLink? chosen = null;
+            for (int i = 0; i < count; i++)
+            {
+                ServerLink link = links[(start + i) % count];
+                if (link.Removed || link.TriedAt == stamp)
+                {
+                    continue;
+                }
+
+                if (_roundRobin)
+                {
+                    chosen = link;
+                    break;
+                }
+
+                if (chosen is null || link.InFlight < chosen.InFlight)
+                {
+                    chosen = link;
+                }
+            }
+
+            if (chosen is null)
+            {
+                return false;
+            }
+
+            chosen.TriedAt = stamp;
+            if (TrySendOn(chosen, call, header, request))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool TrySendOn(ServerLink link, PendingCall call, in RpcHeader header, RpcRequest request)
+    {
+        if (!Frames.TrySend(link.Socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero, _sealer))
+        {
+            return false;
+        }
+
+        call.Link = link;
+        link.InFlight++;
+        return true;
+    }
+
+    /// <summary>The call's current attempt is over (answered, timed out, cancelled, lost): its server has one call less.</summary>
+    private void EndAttempt(PendingCall call)
+    {
+        if (call.Link is not { } link)
+        {
+            return;
+        }
+
+        call.Link = null;
+        link.InFlight--;
+        if (link.Removed && link.InFlight == 0)
+        {
+            // Not now: this may run inside the handler of the link's own socket. The next timer tick closes it.
+            (_closing ??= []).Add(link);
+            _deadlineTimer.Enable = true;
+        }
+    }
+
+    private ServerLink NewLink(string endpoint)
+    {
+        ServerLink link = null!;
+        link = new ServerLink(endpoint, _options, _severalServers, _poller, OnReplyReady, (_, _) => OnDisconnected(link));
+        return link;
+    }
+
+    private void CloseLink(ServerLink link)
+    {
+        _links.Remove(link);
+        link.Dispose();
     }
 
     /// <summary>
-    /// Poller thread: the connection to a server ended. Replies that arrived before it are read first; then, with one
-    /// endpoint, every call still in flight has lost its server: each fails with <see cref="RpcStatus.Unavailable"/>, or
-    /// is retried at once if it may be. With several endpoints the channel cannot tell which calls went to the lost one
-    /// (the DEALER does not say), so only the calls that may be retried are sent again (a late reply from a live server
-    /// still completes them); the others keep waiting for their reply or their deadline.
+    /// Poller thread: the connection to a server ended (its process ended, or it went silent past the heartbeat timeout).
+    /// Replies that arrived before it are read first; then every call still in flight on that server has lost it: each
+    /// fails with <see cref="RpcStatus.Unavailable"/>, or is retried at once (on another server, if one is up) if it
+    /// may be. Calls on other servers are untouched.
     /// </summary>
-    private void OnDisconnected(object? sender, NetMQ.Monitoring.NetMQMonitorSocketEventArgs e)
+    private void OnDisconnected(ServerLink link)
     {
-        if (_disposed || _pending.Count == 0)
+        if (_disposed || link.InFlight == 0)
         {
             return;
         }
 
         // NetMQ reports the loss a moment before the last replies it read reach the socket: the calls in flight now are
         // settled on a timer tick a little later, after those replies have been read.
-        (_lostCalls ??= []).AddRange(_pending.Keys);
-        _lostEndpoint = e.Address;
+        foreach (KeyValuePair<ulong, PendingCall> entry in _pending)
+        {
+            if (entry.Value.Link == link)
+            {
+                (_lostCalls ??= []).Add((link, entry.Key));
+            }
+        }
+
         _settleLostAt = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 50); // 20 ms
         _deadlineTimer.Enable = true;
     }
@@ -265,87 +389,81 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     }
 
     /// <summary>
-    /// Poller thread: connects to endpoints that appeared and disconnects from ones that went. Calls in flight on a
-    /// removed server are lost with its connection and handled as any lost connection; others are untouched.
+    /// Poller thread: connects to endpoints that appeared and stops sending to ones that went. A removed server keeps
+    /// its connection until the calls in flight on it have ended (answered, or at their deadline), so leaving a set
+    /// fails no call; others are untouched.
     /// </summary>
     private void OnEndpointsResolved(IReadOnlyCollection<string> endpoints)
     {
         var wanted = new HashSet<string>(endpoints, StringComparer.Ordinal);
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ServerLink link in _links.ToArray())
+        {
+            known.Add(link.Endpoint);
+            bool keep = wanted.Contains(link.Endpoint);
+            if (keep == !link.Removed)
+            {
+                continue;
+            }
+
+            link.Removed = !keep; // a server that comes back while its last calls end is simply used again
+            Log.EndpointChanged(Logger, link.Endpoint, keep);
+            if (!keep && link.InFlight == 0)
+            {
+                CloseLink(link);
+            }
+        }
+
         foreach (string endpoint in wanted)
         {
-            if (!_connected.Contains(endpoint) && TryChange(endpoint, connect: true))
+            if (known.Contains(endpoint))
             {
-                _connected.Add(endpoint);
+                continue;
             }
-        }
 
-        foreach (string endpoint in new List<string>(_connected))
-        {
-            if (!wanted.Contains(endpoint) && TryChange(endpoint, connect: false))
-            {
-                _connected.Remove(endpoint);
-            }
-        }
-    }
-
-    private bool TryChange(string endpoint, bool connect)
-    {
-        try
-        {
-            if (connect)
+            try
             {
                 Sockets.Endpoints.Validate(endpoint, nameof(IRpcEndpointResolver), "tcp://10.0.0.7:5555");
-                _socket.Connect(endpoint);
+                _links.Add(NewLink(endpoint));
+                Log.EndpointChanged(Logger, endpoint, connected: true);
             }
-            else
+            catch (Exception ex) when (ex is ArgumentException or NetMQException or EndpointNotFoundException)
             {
-                _socket.Disconnect(endpoint);
+                Log.ResolveFailed(Logger, endpoint, ex);
             }
-
-            Log.EndpointChanged(Logger, endpoint, connect);
-            return true;
-        }
-        catch (Exception ex) when (ex is ArgumentException or NetMQException or EndpointNotFoundException)
-        {
-            Log.ResolveFailed(Logger, endpoint, ex);
-            return false;
         }
     }
 
-    // Poller thread: the calls that were in flight on a lost connection and are still unanswered.
+    // Poller thread: the calls that were in flight on a lost connection and are still unanswered there.
     private void SettleLostCalls(long now)
     {
-        for (int i = 0; i < 100 && _socket.HasIn; i++)
+        List<(ServerLink Link, ulong RequestId)> lost = _lostCalls!;
+        _lostCalls = null;
+        foreach ((ServerLink link, _) in lost)
         {
-            OnReplyReady(null, null!); // every reply that made it
+            for (int i = 0; i < 100 && !link.IsDisposed && link.Socket.HasIn; i++)
+            {
+                ReadReplies(link.Socket); // every reply that made it
+            }
         }
 
-        List<ulong> lost = _lostCalls!;
-        _lostCalls = null;
-        bool oneServer = _connected.Count <= 1;
-        foreach (ulong requestId in lost)
+        foreach ((ServerLink link, ulong requestId) in lost)
         {
-            if (!_pending.TryGetValue(requestId, out PendingCall? call) || call.ResendAt != 0)
+            if (_pending.TryGetValue(requestId, out PendingCall? call) && call.Link == link && call.ResendAt == 0)
             {
-                continue; // answered meanwhile, or a retry is already on its way
-            }
-
-            RpcException error = CallPolicy.ConnectionLost(call.Method, _lostEndpoint);
-            if (oneServer || CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
-            {
-                AttemptFailed(call, now, error);
+                AttemptFailed(call, now, CallPolicy.ConnectionLost(call.Method, link.Endpoint));
             }
         }
     }
 
     /// <summary>
-    /// Tells the server that nobody waits for the call any more (docs/protocol.md, "Cancel"). Best effort: never blocks,
-    /// never answered; with several endpoints it goes to whichever server the DEALER picks next.
+    /// Tells the server that ran the call that nobody waits for it any more (docs/protocol.md, "Cancel"). Best effort:
+    /// never blocks, never answered.
     /// </summary>
-    private void SendCancel(PendingCall call)
+    private void SendCancel(PendingCall call, ServerLink link)
     {
         var cancel = new RpcHeader(MessageKind.Cancel, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, 0);
-        Frames.TrySend(_socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
+        Frames.TrySend(link.Socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
     }
 
     private RpcException SendQueueFull(PendingCall call) => new(
@@ -359,6 +477,8 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     /// </summary>
     private void AttemptFailed(PendingCall call, long now, RpcException error)
     {
+        ServerLink? link = call.Link;
+        EndAttempt(call);
         if (CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
         {
             CallPolicy.NoteRetry(Logger, _options, call.Method, call.Attempt + 1, error.Status);
@@ -369,9 +489,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         _pending.Remove(call.RequestId);
-        if (error.Status == RpcStatus.DeadlineExceeded)
+        if (error.Status == RpcStatus.DeadlineExceeded && link is not null)
         {
-            SendCancel(call); // the server stops work nobody waits for, even if its clock disagrees about the deadline
+            SendCancel(call, link); // the server stops work nobody waits for, even if its clock disagrees about the deadline
         }
 
         call.ReleaseRequest();
@@ -379,7 +499,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     }
 
     // Poller thread.
-    private void OnReplyReady(object? sender, NetMQSocketEventArgs e)
+    private void OnReplyReady(object? sender, NetMQSocketEventArgs e) => ReadReplies(e.Socket);
+
+    private void ReadReplies(NetMQSocket socket)
     {
         var delimiter = default(Msg);
         var body = default(Msg);
@@ -388,11 +510,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         try
         {
             // Drain what is there now (bounded, so queued commands are not starved), then let the poller loop again.
-            for (int i = 0; i < 1000 && _socket.TryReceive(ref delimiter, TimeSpan.Zero); i++)
+            for (int i = 0; i < 1000 && socket.TryReceive(ref delimiter, TimeSpan.Zero); i++)
             {
                 // A reply is [empty delimiter][header + payload]; the rest of a message arrives with its first frame.
                 bool more = delimiter.HasMore;
-                bool ok = more && delimiter.Size == 0 && _socket.TryReceive(ref body, TimeSpan.FromSeconds(1));
+                bool ok = more && delimiter.Size == 0 && socket.TryReceive(ref body, TimeSpan.FromSeconds(1));
                 if (ok)
                 {
                     more = body.HasMore;
@@ -424,6 +546,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                         else
                         {
                             _pending.Remove(outer.RequestId);
+                            EndAttempt(call);
                             call.ReleaseRequest();
                             call.Complete(reply, payload);
                         }
@@ -433,7 +556,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 }
                 else if (more)
                 {
-                    Frames.DrainRemainingFrames(_socket, hasMore: true); // not a TypedZmq reply: dropped whole
+                    Frames.DrainRemainingFrames(socket, hasMore: true); // not a TypedZmq reply: dropped whole
                 }
 
                 body.Close();
@@ -455,6 +578,18 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         if (_lostCalls is not null && now >= _settleLostAt)
         {
             SettleLostCalls(now);
+        }
+
+        if (_closing is { } closing)
+        {
+            _closing = null;
+            foreach (ServerLink link in closing)
+            {
+                if (link.Removed && link.InFlight == 0 && !link.IsDisposed)
+                {
+                    CloseLink(link);
+                }
+            }
         }
 
         bool stillTiming = _lostCalls is not null;
@@ -484,10 +619,10 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             }
 
             stillTiming = true;
-            AttemptFailed(call, now, CallPolicy.NoReply(call.Method, _options.Endpoint, call.Deadline.Timeout));
+            AttemptFailed(call, now, CallPolicy.NoReply(call.Method, call.Link?.Endpoint ?? _options.Endpoint, call.Deadline.Timeout));
         }
 
-        if (!stillTiming)
+        if (!stillTiming && _closing is null && _lostCalls is null)
         {
             _deadlineTimer.Enable = false;
         }
@@ -534,6 +669,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         public RpcRequest? Request { get; set; }
 
         public int Attempt { get; set; } = 1;
+
+        /// <summary>The server the current attempt was sent to, until it ends; null between attempts (poller thread).</summary>
+        public ServerLink? Link { get; set; }
 
         /// <summary>When to send the next attempt (Stopwatch timestamp), or 0 when none is scheduled.</summary>
         public long ResendAt { get; set; }

@@ -74,6 +74,13 @@ public sealed class RpcClientOptions
     public TimeSpan ResolveInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Which server the multiplexed channel sends each call to when it has several (see docs/scaling.md). Default
+    /// <see cref="RpcLoadBalancing.LeastInFlight"/>: the one with the fewest of this client's calls in flight, so a
+    /// slow or stalled server is given less work. The request channel always takes the next connected server in turn.
+    /// </summary>
+    public RpcLoadBalancing LoadBalancing { get; init; } = RpcLoadBalancing.LeastInFlight;
+
+    /// <summary>
     /// Secure mode: seal every request with this client's key for the pinned server key, and accept only replies that
     /// server sealed (see <see cref="RpcClientSecurity"/> and docs/security.md). Null (default): plain messages.
     /// </summary>
