@@ -108,6 +108,16 @@ internal sealed class ClientOptionsValidator(ConfigurationPaths paths) : IValida
             failures.Add($"TypedZmq client '{name}': {Setting("RetryBackoff")} is {options.RetryBackoff}; it must not be negative.");
         }
 
+        if (options.MaxCallsInFlightPerServer is { } bound)
+        {
+            ServerOptionsValidator.Positive(failures, name, "client", bound, Setting("MaxCallsInFlightPerServer"));
+        }
+
+        if (options.LoadBalancing is not (RpcLoadBalancing.LeastInFlight or RpcLoadBalancing.RoundRobin))
+        {
+            failures.Add($"TypedZmq client '{name}': {Setting("LoadBalancing")} is {options.LoadBalancing}; it must be LeastInFlight or RoundRobin.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -32,6 +32,9 @@ public sealed class TypedZmqClientOptions
     /// <summary>See <see cref="RpcClientOptions.LoadBalancing"/>.</summary>
     public RpcLoadBalancing LoadBalancing { get; set; } = RpcLoadBalancing.LeastInFlight;
 
+    /// <summary>See <see cref="RpcClientOptions.MaxCallsInFlightPerServer"/>.</summary>
+    public int? MaxCallsInFlightPerServer { get; set; }
+
     /// <summary>See <see cref="RpcClientOptions.HeartbeatInterval"/>.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 

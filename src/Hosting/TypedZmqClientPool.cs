@@ -19,7 +19,8 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
         TypedZmqClientOptions settings = options.Get(name); // validated here, if not already at start
         // Security compares by reference (a record's default for a class without Equals): two key sets never share a client.
         var key = new Key(settings.Endpoint, settings.Channel, settings.Timeout, settings.MaxAttempts, settings.RetryBackoff,
-            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security, settings.HeartbeatInterval, settings.HeartbeatTimeout, settings.LoadBalancing);
+            settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security, settings.HeartbeatInterval, settings.HeartbeatTimeout, settings.LoadBalancing,
+            settings.MaxCallsInFlightPerServer);
         lock (_clients)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -38,6 +39,7 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
                     HeartbeatInterval = settings.HeartbeatInterval,
                     HeartbeatTimeout = settings.HeartbeatTimeout,
                     LoadBalancing = settings.LoadBalancing,
+                    MaxCallsInFlightPerServer = settings.MaxCallsInFlightPerServer,
                     LoggerFactory = loggers,
                 });
                 _clients.Add(key, client);
@@ -64,5 +66,5 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
     private readonly record struct Key(
         string? Endpoint, RpcChannelKind Channel, TimeSpan Timeout, int MaxAttempts, TimeSpan RetryBackoff, bool RetryNonIdempotentCalls,
         long MaxMessageSize, RpcClientSecurity? Security, TimeSpan HeartbeatInterval, TimeSpan HeartbeatTimeout,
-        RpcLoadBalancing LoadBalancing);
+        RpcLoadBalancing LoadBalancing, int? MaxCallsInFlightPerServer);
 }

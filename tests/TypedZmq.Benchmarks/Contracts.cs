@@ -23,6 +23,28 @@ public sealed class Bench : IBench
     public Task<string> EchoAsync(string text) => Task.FromResult(text);
 }
 
+/// <summary>The bench call with a wait before each echo: a server bound by something slower than itself.</summary>
+public sealed class WaitingBench(TimeSpan wait) : IBench
+{
+    public string Echo(string text)
+    {
+        Thread.Sleep(wait);
+        return text;
+    }
+
+    public byte[] EchoBytes(byte[] data)
+    {
+        Thread.Sleep(wait);
+        return data;
+    }
+
+    public async Task<string> EchoAsync(string text)
+    {
+        await Task.Delay(wait).ConfigureAwait(false);
+        return text;
+    }
+}
+
 /// <summary>The same call for StreamJsonRpc, which proxies Task-returning interfaces.</summary>
 [StreamJsonRpc.JsonRpcContract]
 public partial interface IJsonEcho

@@ -4,6 +4,7 @@ using System.Text;
 using TypedZmq.Benchmarks;
 
 // dotnet run -c Release --project tests/TypedZmq.Benchmarks [-- --rounds 5 --seconds 1 --sizes 10,1024,65536]
+// (or -- --scale-out: the server-count and load-balancing measurements of ScaleOut.cs)
 // Interleaves the scenarios in rounds (the machine is noisy: absolute times drift, ratios within a round hold) and
 // reports, per payload size, the median over rounds of each scenario's ratio to the raw NetMQ baseline of its kind.
 if (args.Length == 2 && args[0] == "--serve")
@@ -22,6 +23,20 @@ var report = new StringBuilder();
 report.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
     $"{rounds} rounds x {seconds:0.##} s per scenario, servers in child processes, all traffic on 127.0.0.1.");
 report.AppendLine();
+
+if (args.Contains("--scale-out"))
+{
+    // dotnet run -c Release --project tests/TypedZmq.Benchmarks -- --scale-out [--rounds 3 --seconds 3]
+    await ScaleOut.RunAsync(rounds, duration, report, StartServerAsync);
+    Console.WriteLine(report);
+    if (output is not null)
+    {
+        File.WriteAllText(output, report.ToString());
+    }
+
+    NetMQ.NetMQConfig.Cleanup(block: false);
+    return 0;
+}
 
 foreach (int size in sizes)
 {

@@ -34,6 +34,9 @@ internal static class Servers
     public const string Grpc = "grpc";
     public const string JsonRpc = "jsonrpc";
 
+    /// <summary>Followed by milliseconds: a concurrent server whose calls each wait that long (see <see cref="ScaleOut"/>).</summary>
+    public const string TypedWorkPrefix = "typed-work-";
+
     public static async Task<int> ServeAsync(string kind)
     {
         using var stop = new CancellationTokenSource();
@@ -128,6 +131,24 @@ internal static class Servers
                 }
 
                 listener.Stop();
+                break;
+            }
+
+            case not null when kind.StartsWith(TypedWorkPrefix, StringComparison.Ordinal):
+            {
+                // A server whose every call waits (not computes) for the given time, ten at a time: the shape of a
+                // service bound by a database or another service, which more server processes scale.
+                int milliseconds = int.Parse(kind[TypedWorkPrefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+                using var server = new RpcServer(new RpcServerOptions
+                {
+                    Endpoint = "tcp://127.0.0.1:0",
+                    Kind = RpcServerKind.Concurrent,
+                    MaxConcurrentCalls = ScaleOut.ServerConcurrency,
+                });
+                server.AddService<IBench>(new WaitingBench(TimeSpan.FromMilliseconds(milliseconds)));
+                server.Start();
+                Ready(server.BoundEndpoint!);
+                await server.RunAsync(stop.Token);
                 break;
             }
 

@@ -53,6 +53,102 @@ public sealed class LoadBalancingTests
     }
 
     [Fact]
+    public async Task With_a_bound_per_server_a_stalled_server_holds_no_more_than_the_bound_even_by_round_robin()
+    {
+        var stall = new Stall();
+        using RpcServer stalled = Server("stalled", stall);
+        using RpcServer free = Server("free", interceptor: null);
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = stalled.BoundEndpoint + "," + free.BoundEndpoint,
+            Channel = RpcChannelKind.Multiplexed,
+            LoadBalancing = RpcLoadBalancing.RoundRobin,
+            MaxCallsInFlightPerServer = 2,
+        });
+        ICounter counter = client.CreateProxy<ICounter>();
+        var names = new HashSet<string>();
+        await Eventually.WaitUntilAsync(async () => names.Add(await counter.NameAsync(0)) && names.Count == 2);
+
+        stall.Armed = true;
+        var held = new List<Task<int>>();
+        for (int i = 0; i < 20; i++)
+        {
+            int before = stall.Holding;
+            Task<int> call = counter.GetAsync(0);
+            await Eventually.WaitUntil(() => call.IsCompleted || stall.Holding > before);
+            if (!call.IsCompleted)
+            {
+                held.Add(call);
+            }
+        }
+
+        Assert.Equal(2, stall.Holding); // its turn comes every second call, but at two in flight it is passed over
+        stall.Release();
+        await Task.WhenAll(held).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_call_over_the_bound_waits_in_the_client_and_fails_at_its_deadline_saying_it_did_not_run()
+    {
+        var stall = new Stall { Armed = true };
+        using RpcServer stalled = Server("stalled", stall);
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = stalled.BoundEndpoint!,
+            Channel = RpcChannelKind.Multiplexed,
+            MaxCallsInFlightPerServer = 1,
+        });
+        ICounter counter = client.CreateProxy<ICounter>();
+        Task<int> first = counter.IncrementAsync(0);
+        await Eventually.WaitUntil(() => stall.Holding == 1);
+
+        Task<int> second;
+        using (RpcCall.WithTimeout(TimeSpan.FromMilliseconds(300)))
+        {
+            second = counter.IncrementAsync(0);
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => second);
+
+        Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
+        Assert.Contains("did not run", error.Message);
+        Assert.Equal(1, stall.Holding); // never reached the server
+        stall.Release();
+        Assert.Equal(1, await first.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_call_made_before_any_connection_is_up_waits_for_one_instead_of_failing()
+    {
+        using RpcServer first = Server("first", interceptor: null);
+        using RpcServer second = Server("second", interceptor: null);
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = first.BoundEndpoint + "," + second.BoundEndpoint,
+            Channel = RpcChannelKind.Multiplexed,
+        });
+
+        // Not idempotent, so never retried: it succeeds only if it waited for a connection rather than failing at once.
+        Assert.Equal(1, await client.CreateProxy<ICounter>().IncrementAsync(0));
+    }
+
+    [Fact]
+    public async Task A_call_no_server_could_take_fails_at_its_deadline_saying_it_did_not_run()
+    {
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = $"tcp://127.0.0.1:{Eventually.FreeTcpPort()},tcp://127.0.0.1:{Eventually.FreeTcpPort()}",
+            Channel = RpcChannelKind.Multiplexed,
+            Timeout = TimeSpan.FromMilliseconds(300),
+        });
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.CreateProxy<ICounter>().IncrementAsync(0));
+
+        Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
+        Assert.Contains("did not run", error.Message);
+    }
+
+    [Fact]
     public void An_unknown_rule_is_refused()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RpcClient(new RpcClientOptions

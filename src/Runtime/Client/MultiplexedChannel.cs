@@ -45,6 +45,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private uint _nextLink; // where the search for a server starts, turning with every send
     private long _sendStamp; // marks the links one send has tried
     private List<ServerLink>? _closing; // removed links whose last call ended: closed on the next timer tick
+    private readonly int _maxInFlightPerServer;
+
+    // Poller thread: calls not sent yet (no connection up, every server at its bound, or every send queue full), oldest
+    // first; sent as soon as a server can take them, failed at their deadline. Entries whose call left are skipped.
+    private readonly Queue<PendingCall> _waiting = new();
 
     // Server sets that change: the loop that asks the resolver hands its answers to the poller thread.
     private readonly PollerMailbox<IReadOnlyCollection<string>>? _endpointUpdates;
@@ -66,6 +71,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _sealer = options.Security is { } security ? new ClientSealer(security) : null;
         _severalServers = options.Endpoints.Length > 1 || options.EndpointResolver is not null;
         _roundRobin = options.LoadBalancing == RpcLoadBalancing.RoundRobin;
+        _maxInFlightPerServer = options.MaxCallsInFlightPerServer ?? int.MaxValue;
         _commands = new PollerMailbox<Command>(OnCommand);
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
         _deadlineTimer.Elapsed += OnDeadlineTimer;
@@ -217,12 +223,17 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         // The request stays with the call until it completes, so a retry can send the same bytes and request id.
         call.Request = request;
         _pending.Add(call.RequestId, call);
-        if (!TrySend(call))
+        if (_waiting.Count > 0)
         {
-            AttemptFailed(call, Stopwatch.GetTimestamp(), SendQueueFull(call));
+            Wait(call); // behind the calls already waiting
+            SendWaiting();
+        }
+        else if (!TrySend(call))
+        {
+            Wait(call); // no server can take it now
         }
 
-        if (!_deadlineTimer.Enable && (!call.Deadline.IsInfinite || call.ResendAt != 0))
+        if (!_deadlineTimer.Enable && (!call.Deadline.IsInfinite || call.WaitingToSend))
         {
             _deadlineTimer.Enable = true;
         }
@@ -244,7 +255,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         int count = links.Count;
         if (count == 1 && !links[0].Removed)
         {
-            return TrySendOn(links[0], call, header, request);
+            return links[0].InFlight < _maxInFlightPerServer && TrySendOn(links[0], call, header, request);
         }
 
         long stamp = ++_sendStamp;
@@ -255,7 +266,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             for (int i = 0; i < count; i++)
             {
                 ServerLink link = links[(start + i) % count];
-                if (link.Removed || link.TriedAt == stamp)
+                if (link.Removed || link.TriedAt == stamp || link.InFlight >= _maxInFlightPerServer)
                 {
                     continue;
                 }
@@ -297,6 +308,35 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         call.Link = link;
         link.InFlight++;
         return true;
+    }
+
+    /// <summary>Poller thread: the call's attempt could not be sent now; it waits its turn in <see cref="_waiting"/>.</summary>
+    private void Wait(PendingCall call)
+    {
+        call.WaitingToSend = true;
+        _waiting.Enqueue(call);
+        _deadlineTimer.Enable = true;
+    }
+
+    /// <summary>Poller thread: sends the waiting calls, oldest first, until one finds no server that can take it.</summary>
+    private void SendWaiting()
+    {
+        while (_waiting.TryPeek(out PendingCall? call))
+        {
+            if (!call.WaitingToSend || !_pending.ContainsKey(call.RequestId))
+            {
+                _waiting.Dequeue(); // failed at its deadline or cancelled meanwhile
+                continue;
+            }
+
+            if (!TrySend(call))
+            {
+                return;
+            }
+
+            call.WaitingToSend = false;
+            _waiting.Dequeue();
+        }
     }
 
     /// <summary>The call's current attempt is over (answered, timed out, cancelled, lost): its server has one call less.</summary>
@@ -466,10 +506,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         Frames.TrySend(link.Socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
     }
 
-    private RpcException SendQueueFull(PendingCall call) => new(
-        RpcStatus.Unavailable,
-        $"{call.Method}: the send queue to {_options.Endpoint} is full (ZeroMQ's high-water mark), so the server is not keeping up " +
-        "or not reachable. The call was not sent; retry later or lower the number of concurrent calls.");
+    private RpcException NotSent(PendingCall call) => new(
+        RpcStatus.DeadlineExceeded,
+        $"{call.Method} could not be sent to {_options.Endpoint} within {CallDeadline.Describe(call.Deadline.Timeout)}: no connection " +
+        "to a server came up, or the send queues stayed full (ZeroMQ's high-water mark) because the servers are not keeping up. " +
+        "The call did not run. Check that a server is running at that endpoint, or lower the number of concurrent calls.");
 
     /// <summary>
     /// An attempt timed out or could not be sent: schedule a retry when the call may be retried (it stays pending, so
@@ -499,7 +540,14 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     }
 
     // Poller thread.
-    private void OnReplyReady(object? sender, NetMQSocketEventArgs e) => ReadReplies(e.Socket);
+    private void OnReplyReady(object? sender, NetMQSocketEventArgs e)
+    {
+        ReadReplies(e.Socket);
+        if (_waiting.Count > 0)
+        {
+            SendWaiting(); // answered calls freed room under MaxCallsInFlightPerServer
+        }
+    }
 
     private void ReadReplies(NetMQSocket socket)
     {
@@ -593,9 +641,26 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         bool stillTiming = _lostCalls is not null;
+        if (_waiting.Count > 0)
+        {
+            SendWaiting(); // a connection may have come up, or a send queue drained
+        }
+
         foreach (KeyValuePair<ulong, PendingCall> entry in _pending)
         {
             PendingCall call = entry.Value;
+            if (call.WaitingToSend)
+            {
+                stillTiming = true;
+                if (call.DeadlineTimestamp <= now)
+                {
+                    call.WaitingToSend = false; // its queue entry is skipped later
+                    AttemptFailed(call, now, NotSent(call)); // may remove it: allowed while enumerating
+                }
+
+                continue;
+            }
+
             if (call.ResendAt != 0)
             {
                 stillTiming = true;
@@ -603,9 +668,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 {
                     call.ResendAt = 0;
                     call.Restart();
-                    if (!TrySend(call))
+                    if (_waiting.Count > 0 || !TrySend(call))
                     {
-                        AttemptFailed(call, now, SendQueueFull(call)); // may remove it: allowed while enumerating
+                        Wait(call); // sent by SendWaiting at the next reply or tick
                     }
                 }
 
@@ -675,6 +740,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         /// <summary>When to send the next attempt (Stopwatch timestamp), or 0 when none is scheduled.</summary>
         public long ResendAt { get; set; }
+
+        /// <summary>
+        /// The current attempt is not sent yet: no server's connection was up, or every send queue was full. The
+        /// deadline timer tries again on each tick until its deadline (poller thread).
+        /// </summary>
+        public bool WaitingToSend { get; set; }
 
         /// <summary>Starts the time budget of a new attempt.</summary>
         public void Restart()

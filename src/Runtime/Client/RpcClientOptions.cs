@@ -13,6 +13,7 @@ public sealed class RpcClientOptions
     private int _maxAttempts = 3;
     private TimeSpan _retryBackoff = TimeSpan.FromMilliseconds(100);
     private long _maxMessageSize = RpcServerOptions.DefaultMaxMessageSize;
+    private int? _maxCallsInFlightPerServer;
 
     /// <summary>
     /// The server to connect to, for example <c>tcp://localhost:5555</c> or <c>inproc://greeter</c>, or several
@@ -79,6 +80,19 @@ public sealed class RpcClientOptions
     /// slow or stalled server is given less work. The request channel always takes the next connected server in turn.
     /// </summary>
     public RpcLoadBalancing LoadBalancing { get; init; } = RpcLoadBalancing.LeastInFlight;
+
+    /// <summary>
+    /// The most calls the multiplexed channel keeps in flight on one server; further calls wait in the client, oldest
+    /// first, until a server has room, and fail with <see cref="RpcStatus.DeadlineExceeded"/> (saying they did not run)
+    /// if none has before their deadline. Set it near what a server runs at once (its
+    /// <see cref="RpcServerOptions.MaxConcurrentCalls"/>) so that calls queue where any free server can take them, not
+    /// behind a slow server's backlog (see docs/scaling.md). Null (default): no bound.
+    /// </summary>
+    public int? MaxCallsInFlightPerServer
+    {
+        get => _maxCallsInFlightPerServer;
+        init => _maxCallsInFlightPerServer = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxCallsInFlightPerServer), value, "Must be positive, or null for no bound.");
+    }
 
     /// <summary>
     /// Secure mode: seal every request with this client's key for the pinned server key, and accept only replies that
