@@ -1,4 +1,5 @@
 using TypedZmq.FaultServer;
+using TypedZmq.Tests.Contracts;
 using TypedZmq.Tests.Infrastructure;
 
 namespace TypedZmq.Tests;
@@ -118,18 +119,55 @@ public sealed class LoadBalancingTests
     }
 
     [Fact]
-    public async Task A_call_made_before_any_connection_is_up_waits_for_one_instead_of_failing()
+    public async Task A_call_made_before_any_server_is_up_waits_for_one_instead_of_failing()
     {
-        using RpcServer first = Server("first", interceptor: null);
-        using RpcServer second = Server("second", interceptor: null);
+        string first = "tcp://127.0.0.1:" + Eventually.FreeTcpPort();
+        string second = "tcp://127.0.0.1:" + Eventually.FreeTcpPort();
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = first + "," + second, Channel = RpcChannelKind.Multiplexed });
+
+        // Not idempotent, so never retried: it succeeds only if it waited in the client until a server came up.
+        Task<int> call = client.CreateProxy<ICounter>().IncrementAsync(0);
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = second, Kind = RpcServerKind.Concurrent });
+        server.AddService<ICounter>(new Counter("late"));
+        server.Start();
+
+        Assert.Equal(1, await call.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_waiting_call_can_be_cancelled_and_leaves_no_slot_taken()
+    {
+        var stall = new Stall { Armed = true };
+        var options = new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = RpcServerKind.Concurrent };
+        options.Interceptors.Add(stall);
+        using var stalled = new RpcServer(options);
+        stalled.AddService<ICounter>(new Counter("stalled")).AddService<IShapes>(new Shapes());
+        stalled.Start();
         using var client = new RpcClient(new RpcClientOptions
         {
-            Endpoint = first.BoundEndpoint + "," + second.BoundEndpoint,
+            Endpoint = stalled.BoundEndpoint!,
             Channel = RpcChannelKind.Multiplexed,
+            MaxCallsInFlightPerServer = 1,
         });
+        ICounter counter = client.CreateProxy<ICounter>();
+        Task<int> first = counter.IncrementAsync(0);
+        await Eventually.WaitUntil(() => stall.Holding == 1);
 
-        // Not idempotent, so never retried: it succeeds only if it waited for a connection rather than failing at once.
-        Assert.Equal(1, await client.CreateProxy<ICounter>().IncrementAsync(0));
+        using var cancel = new CancellationTokenSource();
+        Task<int> waiting = client.CreateProxy<IShapes>().LengthAsync("never sent", cancel.Token);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+
+        // Released, the first completes; the slot it held is free again, and so is the cancelled one's: calls flow.
+        stall.Armed = false;
+        stall.Release();
+        Assert.Equal(1, await first.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal("stalled", await counter.NameAsync(0).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        }
+
+        Assert.Equal(1, stall.Holding); // the cancelled call never reached the server
     }
 
     [Fact]

@@ -20,13 +20,16 @@ public sealed class ReliabilityTests
     {
         var counter = new Counter { SlowOnlyFirst = true };
         using RpcServer server = Start(counter, RpcServerKind.Concurrent);
-        // A second per attempt and a connection made before the timed call: on a loaded machine a first attempt with a
-        // short deadline can reach the server after it, be refused unrun, and leave the slow run to the retry.
-        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromSeconds(1), Channel = channel });
+        // Two seconds per attempt and a connection made (patiently) before the timed call: on a loaded machine a first
+        // attempt with a short deadline can reach the server after it, be refused unrun, and leave the slow run to the retry.
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromSeconds(2), Channel = channel });
         ICounter proxy = client.CreateProxy<ICounter>();
-        Assert.Equal("counter", proxy.Name());
+        using (RpcCall.WithTimeout(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal("counter", await proxy.NameAsync(0));
+        }
 
-        int value = await proxy.GetAsync(delayMilliseconds: 2500);
+        int value = await proxy.GetAsync(delayMilliseconds: 3000);
 
         Assert.Equal(0, value);
         Assert.Equal(2, counter.Gets); // the first attempt (still sleeping) and the retry that answered
@@ -237,10 +240,12 @@ public sealed class ReliabilityTests
     private static void WaitForConnections(ICounter proxy, Counter first, Counter second)
     {
         // ZeroMQ connects in the background; until both connections are up, calls go to whichever is.
+        // The client's short timeout is for the test's failures, not for connecting on a loaded machine.
         var watch = Stopwatch.StartNew();
+        using RpcCallScope patient = RpcCall.WithTimeout(TimeSpan.FromSeconds(30));
         while (first.Names == 0 || second.Names == 0)
         {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "both servers were not reached in time");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "both servers were not reached in time");
             proxy.Name();
         }
     }

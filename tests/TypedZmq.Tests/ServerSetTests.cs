@@ -38,6 +38,28 @@ public sealed class ServerSetTests
     }
 
     [Fact]
+    public async Task A_resolver_answering_only_unusable_endpoints_keeps_the_servers_it_had()
+    {
+        using RpcServer first = Server("first");
+        var resolver = new SettableResolver("not an endpoint", "tcp://", "udp://127.0.0.1:5555");
+        using var client = new RpcClient(new RpcClientOptions
+        {
+            Endpoint = first.BoundEndpoint!,
+            Channel = RpcChannelKind.Multiplexed,
+            EndpointResolver = resolver,
+            ResolveInterval = TimeSpan.FromMilliseconds(20),
+        });
+        ICounter counter = client.CreateProxy<ICounter>();
+
+        // Several resolutions later, calls still reach the server (not idempotent: a lost connection would fail them).
+        await Eventually.WaitUntil(() => resolver.Asked >= 3);
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(i + 1, await counter.IncrementAsync(5).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        }
+    }
+
+    [Fact]
     public async Task A_DNS_name_resolves_to_one_endpoint_per_address()
     {
         var resolver = new DnsEndpointResolver("localhost", 5555);
@@ -69,10 +91,16 @@ public sealed class ServerSetTests
     private sealed class SettableResolver(params string[] endpoints) : IRpcEndpointResolver
     {
         private volatile string[] _endpoints = endpoints;
+        private int _asked;
+
+        public int Asked => Volatile.Read(ref _asked);
 
         public void Set(params string[] endpoints) => _endpoints = endpoints;
 
-        public ValueTask<IReadOnlyCollection<string>> ResolveAsync(CancellationToken cancellationToken) =>
-            ValueTask.FromResult<IReadOnlyCollection<string>>(_endpoints);
+        public ValueTask<IReadOnlyCollection<string>> ResolveAsync(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _asked);
+            return ValueTask.FromResult<IReadOnlyCollection<string>>(_endpoints);
+        }
     }
 }

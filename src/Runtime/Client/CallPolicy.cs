@@ -81,6 +81,13 @@ internal static class CallPolicy
             $"{method}: the connection to {endpoint} was lost (the server closed it, or it went silent past the heartbeat timeout); " +
             "the call may have run. Calls that may be retried were sent again.");
 
+    public static RpcException NotSent(RpcMethod method, string endpoint, TimeSpan timeout) =>
+        new(
+            RpcStatus.DeadlineExceeded,
+            $"{method} could not be sent to {endpoint} within {CallDeadline.Describe(timeout)}: no connection to a server came up, " +
+            "or the send queues stayed full (ZeroMQ's high-water mark) because the servers are not keeping up. The call did not run. " +
+            "Check that a server is running at that endpoint, or lower the number of concurrent calls.");
+
     public static RpcException NoReply(RpcMethod method, string endpoint, TimeSpan timeout) =>
         new(
             RpcStatus.DeadlineExceeded,

@@ -56,8 +56,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private readonly CancellationTokenSource _resolving = new();
 
     // Poller thread: calls that were in flight on a connection when it was lost, settled a moment later (see OnDisconnected).
-    private List<(ServerLink Link, ulong RequestId)>? _lostCalls;
-    private long _settleLostAt;
+    private List<(ServerLink Link, ulong RequestId, long SettleAt)>? _lostCalls;
 
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
@@ -253,6 +252,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt));
         List<ServerLink> links = _links;
         int count = links.Count;
+        if (count == 0)
+        {
+            return false; // every server left the set: the call waits for one to come
+        }
+
         if (count == 1 && !links[0].Removed)
         {
             return links[0].InFlight < _maxInFlightPerServer && TrySendOn(links[0], call, header, request);
@@ -300,6 +304,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
     private bool TrySendOn(ServerLink link, PendingCall call, in RpcHeader header, RpcRequest request)
     {
+        Debug.Assert(call.Link is null, "a call is in flight on one server at a time");
         if (!Frames.TrySend(link.Socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero, _sealer))
         {
             return false;
@@ -360,14 +365,14 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private ServerLink NewLink(string endpoint)
     {
         ServerLink link = null!;
-        link = new ServerLink(endpoint, _options, _severalServers, _poller, OnReplyReady, (_, _) => OnDisconnected(link));
+        link = new ServerLink(endpoint, _options, _severalServers, _poller, (_, _) => OnReplyReady(link), (_, _) => OnDisconnected(link));
         return link;
     }
 
     private void CloseLink(ServerLink link)
     {
         _links.Remove(link);
-        link.Dispose();
+        link.Close(linger: TimeSpan.FromMilliseconds(100)); // time for a cancel just sent on it to leave
     }
 
     /// <summary>
@@ -385,15 +390,15 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         // NetMQ reports the loss a moment before the last replies it read reach the socket: the calls in flight now are
         // settled on a timer tick a little later, after those replies have been read.
+        long settleAt = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 50); // 20 ms
         foreach (KeyValuePair<ulong, PendingCall> entry in _pending)
         {
             if (entry.Value.Link == link)
             {
-                (_lostCalls ??= []).Add((link, entry.Key));
+                (_lostCalls ??= []).Add((link, entry.Key, settleAt));
             }
         }
 
-        _settleLostAt = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 50); // 20 ms
         _deadlineTimer.Enable = true;
     }
 
@@ -435,7 +440,25 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     /// </summary>
     private void OnEndpointsResolved(IReadOnlyCollection<string> endpoints)
     {
-        var wanted = new HashSet<string>(endpoints, StringComparer.Ordinal);
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string endpoint in endpoints)
+        {
+            try
+            {
+                Sockets.Endpoints.Validate(endpoint, nameof(IRpcEndpointResolver), "tcp://10.0.0.7:5555");
+                wanted.Add(endpoint);
+            }
+            catch (ArgumentException ex)
+            {
+                Log.ResolveFailed(Logger, endpoint, ex);
+            }
+        }
+
+        if (wanted.Count == 0)
+        {
+            return; // nothing usable: keep what is connected, as when the resolver fails
+        }
+
         var known = new HashSet<string>(StringComparer.Ordinal);
         foreach (ServerLink link in _links.ToArray())
         {
@@ -463,33 +486,37 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
             try
             {
-                Sockets.Endpoints.Validate(endpoint, nameof(IRpcEndpointResolver), "tcp://10.0.0.7:5555");
                 _links.Add(NewLink(endpoint));
                 Log.EndpointChanged(Logger, endpoint, connected: true);
             }
-            catch (Exception ex) when (ex is ArgumentException or NetMQException or EndpointNotFoundException)
+            catch (Exception ex) when (ex is ArgumentException or NetMQException or EndpointNotFoundException or
+                System.Net.Sockets.SocketException or FormatException)
             {
                 Log.ResolveFailed(Logger, endpoint, ex);
             }
         }
     }
 
-    // Poller thread: the calls that were in flight on a lost connection and are still unanswered there.
+    // Poller thread: the calls that were in flight on a lost connection, unanswered there, and due to be settled.
     private void SettleLostCalls(long now)
     {
-        List<(ServerLink Link, ulong RequestId)> lost = _lostCalls!;
+        List<(ServerLink Link, ulong RequestId, long SettleAt)> lost = _lostCalls!;
         _lostCalls = null;
-        foreach ((ServerLink link, _) in lost)
+        foreach ((ServerLink link, _, long settleAt) in lost)
         {
-            for (int i = 0; i < 100 && !link.IsDisposed && link.Socket.HasIn; i++)
+            for (int i = 0; i < 100 && settleAt <= now && !link.IsDisposed && link.Socket.HasIn; i++)
             {
-                ReadReplies(link.Socket); // every reply that made it
+                ReadReplies(link); // every reply that made it
             }
         }
 
-        foreach ((ServerLink link, ulong requestId) in lost)
+        foreach ((ServerLink link, ulong requestId, long settleAt) in lost)
         {
-            if (_pending.TryGetValue(requestId, out PendingCall? call) && call.Link == link && call.ResendAt == 0)
+            if (settleAt > now)
+            {
+                (_lostCalls ??= []).Add((link, requestId, settleAt)); // lost later, on another link: its turn comes
+            }
+            else if (_pending.TryGetValue(requestId, out PendingCall? call) && call.Link == link && call.ResendAt == 0)
             {
                 AttemptFailed(call, now, CallPolicy.ConnectionLost(call.Method, link.Endpoint));
             }
@@ -506,11 +533,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         Frames.TrySend(link.Socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
     }
 
-    private RpcException NotSent(PendingCall call) => new(
-        RpcStatus.DeadlineExceeded,
-        $"{call.Method} could not be sent to {_options.Endpoint} within {CallDeadline.Describe(call.Deadline.Timeout)}: no connection " +
-        "to a server came up, or the send queues stayed full (ZeroMQ's high-water mark) because the servers are not keeping up. " +
-        "The call did not run. Check that a server is running at that endpoint, or lower the number of concurrent calls.");
+    private RpcException NotSent(PendingCall call) => CallPolicy.NotSent(call.Method, _options.Endpoint, call.Deadline.Timeout);
 
     /// <summary>
     /// An attempt timed out or could not be sent: schedule a retry when the call may be retried (it stays pending, so
@@ -518,6 +541,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     /// </summary>
     private void AttemptFailed(PendingCall call, long now, RpcException error)
     {
+        call.WaitingToSend = false; // (its entry in the waiting queue, if any, is skipped)
         ServerLink? link = call.Link;
         EndAttempt(call);
         if (CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
@@ -540,17 +564,18 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     }
 
     // Poller thread.
-    private void OnReplyReady(object? sender, NetMQSocketEventArgs e)
+    private void OnReplyReady(ServerLink link)
     {
-        ReadReplies(e.Socket);
+        ReadReplies(link);
         if (_waiting.Count > 0)
         {
             SendWaiting(); // answered calls freed room under MaxCallsInFlightPerServer
         }
     }
 
-    private void ReadReplies(NetMQSocket socket)
+    private void ReadReplies(ServerLink link)
     {
+        DealerSocket socket = link.Socket;
         var delimiter = default(Msg);
         var body = default(Msg);
         delimiter.InitEmpty();
@@ -584,9 +609,10 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                         }
                         else if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
                         {
-                            // The server could not take it (or it expired in its queue): the same rules as a timeout,
-                            // unless a retry is already scheduled. A successful late reply completes the call either way.
-                            if (call.ResendAt == 0)
+                            // The server could not take it (or it expired in its queue): the same rules as a timeout, if
+                            // it is about the attempt in flight on this server. An earlier attempt's refusal, arriving
+                            // late, says nothing about the current one. A successful late reply completes the call anyway.
+                            if (call.Link == link)
                             {
                                 AttemptFailed(call, Stopwatch.GetTimestamp(), ReplyDecoder.ToException(call.Method, reply.Status, payload));
                             }
@@ -594,6 +620,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                         else
                         {
                             _pending.Remove(outer.RequestId);
+                            if (call.Link is { } current && current != link)
+                            {
+                                SendCancel(call, current); // an earlier attempt answered: the current one's server may stop
+                            }
+
                             EndAttempt(call);
                             call.ReleaseRequest();
                             call.Complete(reply, payload);
@@ -623,7 +654,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private void OnDeadlineTimer(object? sender, NetMQTimerEventArgs e)
     {
         long now = Stopwatch.GetTimestamp();
-        if (_lostCalls is not null && now >= _settleLostAt)
+        if (_lostCalls is not null)
         {
             SettleLostCalls(now);
         }

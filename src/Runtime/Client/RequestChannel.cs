@@ -189,12 +189,27 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
         ulong requestId = request.RequestId;
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds, request.HeaderFlags(attempt));
-        if (!Frames.TrySend(socket, envelope: null, delimiter: false, header, request.Metadata, request.Payload, deadline.NextWait(TimeSpan.FromSeconds(1)), _sealer))
+        // With several endpoints a send waits for a connection to come up (ZeroMQ's IMMEDIATE); with one, it is queued at
+        // once. Either way it waits no longer than the attempt's deadline, watching for cancellation and Dispose.
+        while (!Frames.TrySend(socket, envelope: null, delimiter: false, header, request.Metadata, request.Payload, deadline.NextWait(WaitSlice), _sealer))
         {
-            CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
-            throw new RpcException(
-                RpcStatus.Unavailable,
-                $"{method}: the request could not be queued for {_options.Endpoint}. Check that the endpoint is right and the server is running.");
+            if (cancellationToken.IsCancellationRequested)
+            {
+                CloseSocket();
+                throw new OperationCanceledException($"{method} was cancelled before it could be sent; it did not run.", cancellationToken);
+            }
+
+            if (_disposed)
+            {
+                CloseSocket();
+                throw CallPolicy.DisposedWhileWaiting(method);
+            }
+
+            if (deadline.IsExpired)
+            {
+                CloseSocket(); // Lazy Pirate: the next call opens a fresh socket
+                throw CallPolicy.NotSent(method, _options.Endpoint, deadline.Timeout);
+            }
         }
 
         var replyMsg = default(Msg);

@@ -36,8 +36,16 @@ internal sealed class ServerLink : IDisposable
 
         Socket.ReceiveReady += onReplyReady;
         _monitor.Disconnected += onDisconnected;
-        poller.Add(Socket);
-        _monitor.AttachToPoller(poller);
+        try
+        {
+            poller.Add(Socket);
+            _monitor.AttachToPoller(poller);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string Endpoint { get; }
@@ -59,7 +67,13 @@ internal sealed class ServerLink : IDisposable
     public bool IsDisposed => _disposed;
 
     /// <summary>Takes the socket and its monitor off the poller (on its thread, or after it stopped) and closes them.</summary>
-    public void Dispose()
+    public void Dispose() => Close(TimeSpan.Zero);
+
+    /// <summary>
+    /// Like <see cref="Dispose"/>, but lets ZeroMQ go on sending what was queued for up to <paramref name="linger"/> in
+    /// the background (a cancel sent just before a removed server's link closes).
+    /// </summary>
+    public void Close(TimeSpan linger)
     {
         if (_disposed)
         {
@@ -67,12 +81,17 @@ internal sealed class ServerLink : IDisposable
         }
 
         _disposed = true;
-        _monitor.Dispose(); // detaches from the poller, and must go before its socket
-        if (_poller.IsRunning)
+        if (_monitor.IsRunning)
+        {
+            _monitor.Dispose(); // detaches from the poller, and must go before its socket
+        }
+
+        if (_poller.IsRunning && _poller.CanExecuteTaskInline)
         {
             _poller.Remove(Socket);
         }
 
+        Socket.Options.Linger = linger;
         Socket.Dispose();
     }
 }
