@@ -14,4 +14,10 @@ internal static class TrackingNames
 
     /// <summary>The models of valid imported interfaces, once each.</summary>
     public const string ImportedServiceModels = nameof(ImportedServiceModels);
+
+    /// <summary>The contract entries of every service, sorted (docs/versioning.md).</summary>
+    public const string ContractEntries = nameof(ContractEntries);
+
+    /// <summary>The project's contract files.</summary>
+    public const string ContractFiles = nameof(ContractFiles);
 }

@@ -20,6 +20,7 @@ internal static class ConsumerProject
             <Nullable>enable</Nullable>
             <ImplicitUsings>enable</ImplicitUsings>
             <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+            <TypedZmqContract>true</TypedZmqContract>
           </PropertyGroup>
           <ItemGroup>
             <PackageReference Include="TypedZmq" Version="{version}" />

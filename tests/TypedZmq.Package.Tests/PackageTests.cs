@@ -42,10 +42,26 @@ public sealed class PackageTests : IDisposable
         Write(app, "Hosted/Hosted.csproj", ConsumerProject.HostedProject(_version));
         Write(app, "Hosted/Program.cs", ConsumerProject.Hosted);
 
+        // The contract files through the package (docs/versioning.md): accepting records every entry; shipped, they are
+        // what the later builds are checked against (warnings are errors in this consumer).
+        await Dotnet(app, ct, "build", "Contracts/Contracts.csproj", "-p:TypedZmqAcceptContract=true", "--disable-build-servers");
+        string unshipped = Path.Combine(app, "Contracts", "TypedZmq.Contract.Unshipped.txt");
+        string recorded = File.ReadAllText(unshipped);
+        Assert.Contains("method Shop.Contracts.IGreeter.SayHello(System.String) | id=0x", recorded);
+        Assert.Contains("type Shop.Contracts.Request | Object | String, Fixed<int>()", recorded);
+        File.WriteAllText(Path.Combine(app, "Contracts", "TypedZmq.Contract.Shipped.txt"), recorded);
+        File.WriteAllText(unshipped, "");
+
         await Dotnet(app, ct, "build", "Server/Server.csproj", "--disable-build-servers");
         await Dotnet(app, ct, "build", "Client/Client.csproj", "--disable-build-servers");
         await Dotnet(app, ct, "build", "Hosted/Hosted.csproj", "--disable-build-servers");
         Assert.Contains("hosted World", await Dotnet(app, ct, "Hosted/bin/Debug/net10.0/Hosted.dll"));
+
+        // Renaming a shipped method breaks old clients: the build says so.
+        Write(app, "Contracts/IGreeter.cs", ConsumerProject.Contracts.Replace("string SayHello(string greeting);", "string SayHi(string greeting);", StringComparison.Ordinal));
+        string broken = await Dotnet(app, ct, expectSuccess: false, "build", "Contracts/Contracts.csproj", "--disable-build-servers");
+        Assert.Contains("error TZMQ0020: Shipped contract entry 'method Shop.Contracts.IGreeter.SayHello(System.String)' is gone", broken);
+        Write(app, "Contracts/IGreeter.cs", ConsumerProject.Contracts);
 
         using Process server = Start(app, "Server/bin/Debug/net10.0/Server.dll", "tcp://127.0.0.1:0");
         try
@@ -94,6 +110,8 @@ public sealed class PackageTests : IDisposable
         string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
         Assert.Contains("analyzers/dotnet/cs/TypedZmq.Generator.dll", entries);
         Assert.Contains("README.md", entries);
+        Assert.Contains("build/TypedZmq.targets", entries);
+        Assert.Contains("buildTransitive/TypedZmq.targets", entries);
         foreach (string tfm in new[] { "net8.0", "net10.0" })
         {
             Assert.Contains($"lib/{tfm}/TypedZmq.dll", entries);
@@ -159,7 +177,10 @@ public sealed class PackageTests : IDisposable
     private static Process Start(string workingDirectory, params string[] arguments) =>
         Process.Start(DotnetStartInfo(workingDirectory, arguments))!;
 
-    private static async Task<string> Dotnet(string workingDirectory, CancellationToken ct, params string[] arguments)
+    private static Task<string> Dotnet(string workingDirectory, CancellationToken ct, params string[] arguments) =>
+        Dotnet(workingDirectory, ct, expectSuccess: true, arguments);
+
+    private static async Task<string> Dotnet(string workingDirectory, CancellationToken ct, bool expectSuccess, params string[] arguments)
     {
         using Process process = Start(workingDirectory, arguments);
         process.StandardInput.Close();
@@ -180,7 +201,7 @@ public sealed class PackageTests : IDisposable
         }
 
         string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{Tail(output)}");
+        Assert.True((process.ExitCode == 0) == expectSuccess, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{Tail(output)}");
         return output;
     }
 

@@ -80,6 +80,27 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
+    public static readonly DiagnosticDescriptor ShippedEntryBroken = Error(
+        "TZMQ0020",
+        "Keep shipped contract entries readable by old peers",
+        "Shipped contract entry '{0}' {1}. Clients and servers built against the shipped contract depend on it: restore it, or add the change as a new method or type; to break it on purpose, delete its line from TypedZmq.Contract.Shipped.txt (see docs/versioning.md).");
+
+    public static readonly DiagnosticDescriptor UnshippedOutOfStep = new(
+        id: "TZMQ0021",
+        title: "Record contract changes in TypedZmq.Contract.Unshipped.txt",
+        messageFormat: "In TypedZmq.Contract.Unshipped.txt, {0}; build once with -p:TypedZmqAcceptContract=true to update the file",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ContractLineNotUnderstood = new(
+        id: "TZMQ0022",
+        title: "Keep contract files to the entries TypedZmq writes",
+        messageFormat: "'{0}' is not a contract entry ('service', 'method' or 'type', a name, then ' | ' and fields); remove it, or build with -p:TypedZmqAcceptContract=true to rewrite the unshipped file",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

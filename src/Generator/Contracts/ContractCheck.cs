@@ -1,0 +1,199 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using TypedZmq.Generator.Diagnostics;
+using TypedZmq.Generator.Model;
+
+namespace TypedZmq.Generator.Contracts;
+
+/// <summary>A contract file as the pipeline carries it: equatable, no <see cref="AdditionalText"/>.</summary>
+/// <param name="Path">Where it is.</param>
+/// <param name="Shipped">TypedZmq.Contract.Shipped.txt (true) or TypedZmq.Contract.Unshipped.txt.</param>
+/// <param name="Text">Its content.</param>
+internal sealed record ContractFile(string Path, bool Shipped, string Text)
+{
+    public const string ShippedName = "TypedZmq.Contract.Shipped.txt";
+    public const string UnshippedName = "TypedZmq.Contract.Unshipped.txt";
+}
+
+/// <summary>
+/// Compares the entries the code has now with the contract files (docs/versioning.md): a shipped entry that is gone or
+/// changed in a way old peers cannot read is an error; anything new or compatibly changed must be in the unshipped file
+/// (a warning until it is); the unshipped file must hold nothing else.
+/// </summary>
+internal static class ContractCheck
+{
+    /// <summary>What the unshipped file should hold: every current entry the shipped file does not have as it is.</summary>
+    public static List<string> UnshippedLines(EquatableArray<string> current, IReadOnlyDictionary<string, string> shipped)
+    {
+        var lines = new List<string>();
+        foreach (string line in current)
+        {
+            if (ContractEntries.TryParse(line, out string key, out string value) && !(shipped.TryGetValue(key, out string? old) && old == value))
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
+    }
+
+    public static List<Diagnostic> Run(EquatableArray<string> current, ContractFile? shippedFile, ContractFile? unshippedFile, bool accepting)
+    {
+        var diagnostics = new List<Diagnostic>();
+        Dictionary<string, (string Value, Location Where)> shipped = Read(shippedFile, diagnostics);
+        Dictionary<string, (string Value, Location Where)> unshipped = Read(unshippedFile, accepting ? new List<Diagnostic>() : diagnostics);
+        var now = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string line in current)
+        {
+            if (ContractEntries.TryParse(line, out string key, out string value))
+            {
+                now[key] = value;
+            }
+        }
+
+        // Shipped entries: old peers depend on them.
+        foreach (KeyValuePair<string, (string Value, Location Where)> entry in shipped)
+        {
+            string key = entry.Key;
+            if (!now.TryGetValue(key, out string? value))
+            {
+                if (Gone(key) is { } why)
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ShippedEntryBroken, entry.Value.Where, key, why));
+                }
+            }
+            else if (value != entry.Value.Value && Breaks(key, entry.Value.Value, value) is { } why)
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ShippedEntryBroken, entry.Value.Where, key, why));
+            }
+        }
+
+        if (accepting)
+        {
+            return diagnostics; // the build writes the unshipped file from the generated contract
+        }
+
+        // Everything new or compatibly changed is recorded in the unshipped file, exactly.
+        Location unrecordedAt = At(unshippedFile ?? shippedFile!, 0);
+        foreach (KeyValuePair<string, string> entry in now)
+        {
+            bool asShipped = shipped.TryGetValue(entry.Key, out (string Value, Location Where) old) && old.Value == entry.Value;
+            if (asShipped)
+            {
+                continue;
+            }
+
+            if (!unshipped.TryGetValue(entry.Key, out (string Value, Location Where) recorded))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnshippedOutOfStep, unrecordedAt, $"'{entry.Key + ContractEntries.Separator + entry.Value}' is not recorded"));
+            }
+            else if (recorded.Value != entry.Value)
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnshippedOutOfStep, recorded.Where, $"the entry for '{entry.Key}' no longer matches the code, which now has '{entry.Key + ContractEntries.Separator + entry.Value}'"));
+            }
+        }
+
+        foreach (KeyValuePair<string, (string Value, Location Where)> entry in unshipped)
+        {
+            if (!now.TryGetValue(entry.Key, out string? value) || (shipped.TryGetValue(entry.Key, out (string Value, Location Where) old) && old.Value == value))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnshippedOutOfStep, entry.Value.Where, $"the entry for '{entry.Key}' describes nothing new in the code"));
+            }
+        }
+
+        return diagnostics;
+    }
+
+    /// <summary>Why a changed shipped entry breaks old peers, or null when they can still read it.</summary>
+    private static string? Breaks(string key, string was, string now)
+    {
+        if (key.StartsWith("type ", StringComparison.Ordinal))
+        {
+            (string kindWas, List<string> membersWas) = ContractEntries.Layout(was);
+            (string kindNow, List<string> membersNow) = ContractEntries.Layout(now);
+            if (kindWas != kindNow)
+            {
+                return $"changed its layout from {kindWas} to {kindNow}; old peers read the other layout";
+            }
+
+            for (int i = 0; i < membersWas.Count; i++)
+            {
+                if (i >= membersNow.Count || membersNow[i] != membersWas[i])
+                {
+                    string member = i >= membersNow.Count ? "is gone" : $"is now {membersNow[i]}";
+                    return $"member {i + 1} (shipped as {membersWas[i]}) {member}: a member was removed, reordered or retyped";
+                }
+            }
+
+            return kindNow == "VersionTolerant"
+                ? null // members appended to a version-tolerant type: old readers skip them
+                : "has members appended, and a reader of the shipped version refuses a record with members it does not know; " +
+                  "ship new members on a [MemoryPackable(GenerateType.VersionTolerant)] type";
+        }
+
+        string[] fieldsWas = was.Split(new[] { ContractEntries.Separator }, StringSplitOptions.None);
+        string[] fieldsNow = now.Split(new[] { ContractEntries.Separator }, StringSplitOptions.None);
+        for (int i = 0; i < 2 && i < fieldsWas.Length; i++)
+        {
+            string fieldNow = i < fieldsNow.Length ? fieldsNow[i] : "nothing";
+            if (fieldNow != fieldsWas[i])
+            {
+                return $"changed from '{fieldsWas[i]}' to '{fieldNow}'";
+            }
+        }
+
+        return null; // only the idempotent flag: a client-side retry rule, not the wire
+    }
+
+    // A type no longer reached is not a break by itself: the method that stopped reaching it is reported.
+    private static string? Gone(string key) =>
+        key.StartsWith("method ", StringComparison.Ordinal)
+            ? "is gone: the method was removed or renamed, or its parameter types changed, so old clients calling it would get Unimplemented"
+            : key.StartsWith("service ", StringComparison.Ordinal)
+                ? "is gone: the service was removed or renamed, so old clients calling it would get Unimplemented"
+                : null;
+
+    private static Dictionary<string, (string Value, Location Where)> Read(ContractFile? file, List<Diagnostic> diagnostics)
+    {
+        var entries = new Dictionary<string, (string Value, Location Where)>(StringComparer.Ordinal);
+        if (file is null)
+        {
+            return entries;
+        }
+
+        SourceText text = SourceText.From(file.Text);
+        foreach (TextLine line in text.Lines)
+        {
+            string content = line.ToString().Trim();
+            if (content.Length == 0 || content.StartsWith("#", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Location where = Location.Create(file.Path, line.Span, text.Lines.GetLinePositionSpan(line.Span));
+            if (!ContractEntries.TryParse(content, out string key, out string value))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContractLineNotUnderstood, where, content));
+            }
+            else if (entries.ContainsKey(key))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContractLineNotUnderstood, where, content + " (a second entry for the same key)"));
+            }
+            else
+            {
+                entries.Add(key, (value, where));
+            }
+        }
+
+        return entries;
+    }
+
+    private static Location At(ContractFile file, int line)
+    {
+        SourceText text = SourceText.From(file.Text);
+        TextSpan span = text.Lines.Count > line ? text.Lines[line].Span : new TextSpan(0, 0);
+        return Location.Create(file.Path, span, text.Lines.GetLinePositionSpan(span));
+    }
+}
