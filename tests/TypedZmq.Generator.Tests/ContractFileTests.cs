@@ -69,6 +69,8 @@ public sealed class ContractFileTests
         { "a method added", "int Count();", "int Count();\n    string Ping();", 1 },
         { "a member added to a version-tolerant type", "[MemoryPackOrder(0)] public string First { get; set; } = \"\";", "[MemoryPackOrder(0)] public string First { get; set; } = \"\";\n    [MemoryPackOrder(1)] public int Second { get; set; }", 1 },
         { "a method marked idempotent", "Item Get(string name);", "[RpcMethod(Idempotent = true)] Item Get(string name);", 1 },
+        { "a parameter's default value changed", "Task<int> PlaceAsync(string sku, int quantity);", "Task<int> PlaceAsync(string sku, int quantity = 1);", 0 },
+        { "a service added", "[RpcService]\npublic interface IShop", "[RpcService]\npublic interface IExtra\n{\n    int One();\n}\n\n[RpcService]\npublic interface IShop", 2 },
     };
 
     [Theory]
@@ -106,6 +108,16 @@ public sealed class ContractFileTests
         // Recorded, the warnings are gone.
         Assert.Empty(Run(edited, shipped, string.Join('\n', unshipped)).Diagnostics);
         _ = change;
+    }
+
+    [Fact]
+    public void An_explicit_id_equal_to_the_old_one_changes_nothing()
+    {
+        string shipped = Shipped();
+        string get = shipped.Split('\n').Single(line => line.StartsWith("method Shop.IShop.Get(System.String) | ", StringComparison.Ordinal));
+        string id = get.Split(" | ")[1]["id=".Length..];
+
+        Assert.Empty(Run(Edit("Item Get(string name);", $"[RpcMethod(Id = {id})] Item Get(string name);"), shipped, unshipped: "").Diagnostics);
     }
 
     [Fact]
