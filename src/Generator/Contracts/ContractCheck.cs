@@ -25,12 +25,13 @@ internal sealed record ContractFile(string Path, bool Shipped, string Text)
 internal static class ContractCheck
 {
     /// <summary>What the unshipped file should hold: every current entry the shipped file does not have as it is.</summary>
-    public static List<string> UnshippedLines(EquatableArray<string> current, IReadOnlyDictionary<string, string> shipped)
+    public static List<string> UnshippedLines(EquatableArray<string> current, ContractFile? shippedFile)
     {
+        Dictionary<string, (string Value, Location Where)> shipped = Read(shippedFile, new List<Diagnostic>());
         var lines = new List<string>();
         foreach (string line in current)
         {
-            if (ContractEntries.TryParse(line, out string key, out string value) && !(shipped.TryGetValue(key, out string? old) && old == value))
+            if (ContractEntries.TryParse(line, out string key, out string value) && !(shipped.TryGetValue(key, out (string Value, Location Where) old) && old.Value == value))
             {
                 lines.Add(line);
             }
