@@ -21,12 +21,13 @@ public sealed partial class RpcServiceGenerator : IIncrementalGenerator
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        IncrementalValuesProvider<ServiceModel> declared = context.SyntaxProvider
+        IncrementalValuesProvider<ServiceModel?> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 ContractSymbols.RpcServiceAttribute,
                 predicate: static (node, _) => node is InterfaceDeclarationSyntax,
                 transform: static (ctx, ct) => Parser.ParseDeclared(ctx, ct))
-            .WithTrackingName(TrackingNames.Services)
+            .WithTrackingName(TrackingNames.Services);
+        IncrementalValuesProvider<ServiceModel> declared = parsed
             .Where(static service => service is not null)
             .Select(static (service, _) => service!)
             .WithTrackingName(TrackingNames.ServiceModels);
@@ -59,7 +60,13 @@ public sealed partial class RpcServiceGenerator : IIncrementalGenerator
         IncrementalValueProvider<bool> accepting = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.TypedZmqAcceptContract", out string? value) &&
                 string.Equals(value, "true", System.StringComparison.OrdinalIgnoreCase));
-        context.RegisterSourceOutput(entries.Combine(files).Combine(accepting), static (spc, input) => Contract(spc, input.Left.Left, input.Left.Right, input.Right));
+        IncrementalValueProvider<bool> incomplete = parsed
+            .Where(static service => service is null) // a service with contract errors (reported by the analyzer)
+            .Collect()
+            .Select(static (failed, _) => failed.Length > 0);
+        context.RegisterSourceOutput(
+            entries.Combine(files).Combine(accepting).Combine(incomplete),
+            static (spc, input) => Contract(spc, input.Left.Left.Left, input.Left.Left.Right, input.Left.Right, input.Right));
     }
 
     private static bool IsContractFile(string path) =>
@@ -69,7 +76,7 @@ public sealed partial class RpcServiceGenerator : IIncrementalGenerator
     /// Reports what the contract files say about the code, and writes the entries the unshipped file should hold into
     /// a generated file, from which the build's accept step (<c>-p:TypedZmqAcceptContract=true</c>) copies them.
     /// </summary>
-    private static void Contract(SourceProductionContext context, EquatableArray<string> entries, EquatableArray<ContractFile> files, bool accepting)
+    private static void Contract(SourceProductionContext context, EquatableArray<string> entries, EquatableArray<ContractFile> files, bool accepting, bool incomplete)
     {
         ContractFile? shipped = files.FirstOrDefault(static f => f.Shipped);
         ContractFile? unshipped = files.FirstOrDefault(static f => !f.Shipped);
@@ -78,7 +85,7 @@ public sealed partial class RpcServiceGenerator : IIncrementalGenerator
             return; // not opted in
         }
 
-        foreach (Diagnostic diagnostic in ContractCheck.Run(entries, shipped, unshipped, accepting))
+        foreach (Diagnostic diagnostic in ContractCheck.Run(entries, shipped, unshipped, accepting, incomplete))
         {
             context.ReportDiagnostic(diagnostic);
         }

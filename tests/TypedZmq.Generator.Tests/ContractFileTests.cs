@@ -24,6 +24,25 @@ public sealed class ContractFileTests
         [MemoryPackable]
         public partial record Item(string Name, int Count);
 
+        [MemoryPackable]
+        public partial record Order(Item Line);
+
+        [MemoryPackable]
+        public partial class Empty
+        {
+        }
+
+        [MemoryPackUnion(0, typeof(Small))]
+        [MemoryPackUnion(1, typeof(Big))]
+        [MemoryPackable]
+        public partial interface ISize
+        {
+        }
+
+        [MemoryPackable] public partial record Small(int X) : ISize;
+        [MemoryPackable] public partial record Big(long X) : ISize;
+        [MemoryPackable] public partial record Huge(decimal X) : ISize;
+
         [MemoryPackable(GenerateType.VersionTolerant)]
         public partial class Evolving
         {
@@ -38,7 +57,16 @@ public sealed class ContractFileTests
             Evolving Load();
             [RpcMethod(Idempotent = true)]
             int Count();
+            void Place(Order order, Empty marker, ISize size);
         }
+        """;
+
+    private const string OtherItem = """
+        using MemoryPack;
+        namespace Shop.Other;
+
+        [MemoryPackable]
+        public partial record Item(int Code);
         """;
 
     private const string ShippedPath = "/project/TypedZmq.Contract.Shipped.txt";
@@ -49,7 +77,9 @@ public sealed class ContractFileTests
         { "a method renamed", "Item Get(string name);", "Item Fetch(string name);", "method Shop.IShop.Get(System.String)' is gone" },
         { "a parameter type changed", "Item Get(string name);", "Item Get(long name);", "method Shop.IShop.Get(System.String)' is gone" },
         { "a parameter added", "Task<int> PlaceAsync(string sku, int quantity);", "Task<int> PlaceAsync(string sku, int quantity, bool rush);", "method Shop.IShop.PlaceAsync(System.String,System.Int32)' is gone" },
-        { "the result type changed", "int Count();", "long Count();", "method Shop.IShop.Count()' changed from 'returns int' to 'returns long'" },
+        { "the result type changed", "int Count();", "long Count();", "method Shop.IShop.Count()' changed from 'returns Fixed<int>()' to 'returns Fixed<long>()'" },
+        { "a record member retyped to a type of the same short name", "public partial record Order(Item Line);", "public partial record Order(Other.Item Line);", "type Shop.Order' member 1 (shipped as schema of Shop.Item) is now schema of Shop.Other.Item" },
+        { "a union case removed", "[MemoryPackUnion(1, typeof(Big))]\n", "", "type Shop.ISize' no longer has the case '1: schema of Shop.Big'" },
         { "a method id changed", "Item Get(string name);", "[RpcMethod(Id = 7)] Item Get(string name);", "method Shop.IShop.Get(System.String)' changed from 'id=0x" },
         { "the service renamed", "public interface IShop", "public interface IStore", "service Shop.IShop' is gone" },
         { "the service id changed", "[RpcService]", "[RpcService(Id = 9)]", "service Shop.IShop' changed from 'id=0x" },
@@ -70,6 +100,10 @@ public sealed class ContractFileTests
         { "a member added to a version-tolerant type", "[MemoryPackOrder(0)] public string First { get; set; } = \"\";", "[MemoryPackOrder(0)] public string First { get; set; } = \"\";\n    [MemoryPackOrder(1)] public int Second { get; set; }", 1 },
         { "a method marked idempotent", "Item Get(string name);", "[RpcMethod(Idempotent = true)] Item Get(string name);", 1 },
         { "a parameter's default value changed", "Task<int> PlaceAsync(string sku, int quantity);", "Task<int> PlaceAsync(string sku, int quantity = 1);", 0 },
+        { "a nullable annotation on the result", "Item Get(string name);", "Item? Get(string name);", 0 },
+        { "a union case added", "[MemoryPackUnion(1, typeof(Big))]", "[MemoryPackUnion(1, typeof(Big))]\n[MemoryPackUnion(2, typeof(Huge))]", 2 },
+        { "union cases declared in another order", "[MemoryPackUnion(0, typeof(Small))]\n[MemoryPackUnion(1, typeof(Big))]", "[MemoryPackUnion(1, typeof(Big))]\n[MemoryPackUnion(0, typeof(Small))]", 0 },
+        { "the interface renamed, its wire name kept", "[RpcService]\npublic interface IShop", "[RpcService(\"Shop.IShop\")]\npublic interface IStore", 0 },
         { "a service added", "[RpcService]\npublic interface IShop", "[RpcService]\npublic interface IExtra\n{\n    int One();\n}\n\n[RpcService]\npublic interface IShop", 2 },
     };
 
@@ -121,6 +155,38 @@ public sealed class ContractFileTests
     }
 
     [Fact]
+    public void A_method_renamed_with_its_old_id_is_no_error()
+    {
+        string shipped = Shipped();
+        string get = shipped.Split('\n').Single(line => line.StartsWith("method Shop.IShop.Get(System.String) | ", StringComparison.Ordinal));
+        string id = get.Split(" | ")[1]["id=".Length..];
+
+        ImmutableArray<Diagnostic> diagnostics = Run(Edit("Item Get(string name);", $"[RpcMethod(Id = {id})] Item Fetch(string name);"), shipped, unshipped: "").Diagnostics;
+
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Contains(diagnostics, d => d.Id == "TZMQ0021" && d.GetMessage().Contains("Shop.IShop.Fetch(System.String)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_unchanged_contract_is_clean_also_with_trimmed_lines_and_windows_line_endings()
+    {
+        string shipped = Shipped();
+
+        Assert.Empty(Run(Version1, shipped, unshipped: "").Diagnostics);
+        string asWritten = string.Join("\r\n", shipped.Split('\n').Select(line => line.Trim())) + "\r\n";
+        Assert.Empty(Run(Version1, asWritten, unshipped: "\r\n").Diagnostics);
+    }
+
+    [Fact]
+    public void A_service_with_contract_errors_is_not_reported_as_gone()
+    {
+        // A property is TZMQ0004 (the analyzer's error): the service generates nothing, but it has not been removed.
+        string edited = Edit("int Count();", "int Count();\n    int Size { get; }");
+
+        Assert.DoesNotContain(Run(edited, Shipped(), unshipped: "").Diagnostics, d => d.Id == "TZMQ0020");
+    }
+
+    [Fact]
     public void Accepting_writes_exactly_the_new_entries_and_keeps_recorded_ones_byte_for_byte()
     {
         string shipped = Shipped();
@@ -151,7 +217,7 @@ public sealed class ContractFileTests
         string shipped = Shipped();
         string edited = Edit("int Count();", "int Count();\n    string Ping();");
         string ping = Assert.Single(Run(edited, shipped, unshipped: "").Unshipped);
-        string unshipped = string.Join('\n', ping.Replace("returns string", "returns int", StringComparison.Ordinal), "method Shop.IShop.Gone() | id=0x00000001 | returns int", "not an entry");
+        string unshipped = string.Join('\n', ping.Replace("returns String", "returns Fixed<int>()", StringComparison.Ordinal), "method Shop.IShop.Gone() | id=0x00000001 | returns int", "not an entry");
 
         ImmutableArray<Diagnostic> diagnostics = Run(edited, shipped, unshipped).Diagnostics;
 
@@ -207,7 +273,7 @@ public sealed class ContractFileTests
     private static (ImmutableArray<Diagnostic> Diagnostics, string[] Unshipped) Run(string source, string? shipped, string? unshipped, bool accepting = false)
     {
         GeneratorDriverRunResult result = CreateDriver(shipped, unshipped, accepting)
-            .RunGenerators(GeneratorHarness.Compile(source), TestContext.Current.CancellationToken)
+            .RunGenerators(GeneratorHarness.Compile(source, OtherItem), TestContext.Current.CancellationToken)
             .GetRunResult();
         Assert.Empty(result.Results.Single().Exception is { } ex ? [ex] : Array.Empty<Exception>());
         string contract = result.Results.Single().GeneratedSources.Single(s => s.HintName == "TypedZmq.Contract.g.cs").SourceText.ToString();

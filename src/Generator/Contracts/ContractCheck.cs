@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 using TypedZmq.Generator.Diagnostics;
@@ -40,7 +41,14 @@ internal static class ContractCheck
         return lines;
     }
 
-    public static List<Diagnostic> Run(EquatableArray<string> current, ContractFile? shippedFile, ContractFile? unshippedFile, bool accepting)
+    /// <param name="current">The entries of the code.</param>
+    /// <param name="shippedFile">TypedZmq.Contract.Shipped.txt, if the project has it.</param>
+    /// <param name="unshippedFile">TypedZmq.Contract.Unshipped.txt, if the project has it.</param>
+    /// <param name="accepting">The build records the unshipped file now: no warnings about it.</param>
+    /// <param name="incomplete">
+    /// A service has contract errors and so no entries: nothing is reported as gone (its errors fail the build anyway).
+    /// </param>
+    public static List<Diagnostic> Run(EquatableArray<string> current, ContractFile? shippedFile, ContractFile? unshippedFile, bool accepting, bool incomplete)
     {
         var diagnostics = new List<Diagnostic>();
         Dictionary<string, (string Value, Location Where)> shipped = Read(shippedFile, diagnostics);
@@ -60,7 +68,7 @@ internal static class ContractCheck
             string key = entry.Key;
             if (!now.TryGetValue(key, out string? value))
             {
-                if (Gone(key) is { } why)
+                if (!incomplete && Gone(key, entry.Value.Value, now) is { } why)
                 {
                     diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ShippedEntryBroken, entry.Value.Where, key, why));
                 }
@@ -119,6 +127,19 @@ internal static class ContractCheck
                 return $"changed its layout from {kindWas} to {kindNow}; old peers read the other layout";
             }
 
+            if (kindNow == "Union")
+            {
+                foreach (string shippedCase in membersWas)
+                {
+                    if (!membersNow.Contains(shippedCase))
+                    {
+                        return $"no longer has the case '{shippedCase}': a union case was removed, or its tag or type changed";
+                    }
+                }
+
+                return null; // cases added: only new senders send them
+            }
+
             for (int i = 0; i < membersWas.Count; i++)
             {
                 if (i >= membersNow.Count || membersNow[i] != membersWas[i])
@@ -128,15 +149,17 @@ internal static class ContractCheck
                 }
             }
 
-            return kindNow == "VersionTolerant"
+            return ContractEntries.SkipsUnknownMembers(kindNow)
                 ? null // members appended to a version-tolerant type: old readers skip them
                 : "has members appended, and a reader of the shipped version refuses a record with members it does not know; " +
                   "ship new members on a [MemoryPackable(GenerateType.VersionTolerant)] type";
         }
 
-        string[] fieldsWas = was.Split(new[] { ContractEntries.Separator }, StringSplitOptions.None);
-        string[] fieldsNow = now.Split(new[] { ContractEntries.Separator }, StringSplitOptions.None);
-        for (int i = 0; i < 2 && i < fieldsWas.Length; i++)
+        // Services: the id. Methods: id, arguments and result. The idempotent flag is a client's retry rule, not the wire.
+        string[] fieldsWas = ContractEntries.Fields(was);
+        string[] fieldsNow = ContractEntries.Fields(now);
+        int wireFields = key.StartsWith("method ", StringComparison.Ordinal) ? 3 : 1;
+        for (int i = 0; i < wireFields && i < fieldsWas.Length; i++)
         {
             string fieldNow = i < fieldsNow.Length ? fieldsNow[i] : "nothing";
             if (fieldNow != fieldsWas[i])
@@ -145,16 +168,36 @@ internal static class ContractCheck
             }
         }
 
-        return null; // only the idempotent flag: a client-side retry rule, not the wire
+        return null;
     }
 
-    // A type no longer reached is not a break by itself: the method that stopped reaching it is reported.
-    private static string? Gone(string key) =>
-        key.StartsWith("method ", StringComparison.Ordinal)
+    /// <summary>
+    /// Why a shipped entry the code no longer has breaks old peers, or null when it does not: a type no longer reached
+    /// (the method that stopped reaching it is reported), or a service or method renamed with its ids and layouts kept.
+    /// </summary>
+    private static string? Gone(string key, string was, Dictionary<string, string> now)
+    {
+        bool method = key.StartsWith("method ", StringComparison.Ordinal);
+        if (!method && !key.StartsWith("service ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        string[] wire = ContractEntries.Fields(was);
+        int wireFields = method ? 3 : 1;
+        foreach (KeyValuePair<string, string> entry in now)
+        {
+            if (entry.Key.StartsWith(method ? "method " : "service ", StringComparison.Ordinal) &&
+                ContractEntries.Fields(entry.Value).Take(wireFields).SequenceEqual(wire.Take(wireFields)))
+            {
+                return null; // renamed, the same on the wire (explicit ids)
+            }
+        }
+
+        return method
             ? "is gone: the method was removed or renamed, or its parameter types changed, so old clients calling it would get Unimplemented"
-            : key.StartsWith("service ", StringComparison.Ordinal)
-                ? "is gone: the service was removed or renamed, so old clients calling it would get Unimplemented"
-                : null;
+            : "is gone: the service was removed or renamed, so old clients calling it would get Unimplemented";
+    }
 
     private static Dictionary<string, (string Value, Location Where)> Read(ContractFile? file, List<Diagnostic> diagnostics)
     {
@@ -176,11 +219,12 @@ internal static class ContractCheck
             Location where = Location.Create(file.Path, line.Span, text.Lines.GetLinePositionSpan(line.Span));
             if (!ContractEntries.TryParse(content, out string key, out string value))
             {
-                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContractLineNotUnderstood, where, content));
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContractLineNotUnderstood, where,
+                    $"'{content}' is not a contract entry ('service', 'method' or 'type', a name, then ' | ' and fields)"));
             }
             else if (entries.ContainsKey(key))
             {
-                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContractLineNotUnderstood, where, content + " (a second entry for the same key)"));
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContractLineNotUnderstood, where, $"'{key}' has a second entry here; keep one"));
             }
             else
             {

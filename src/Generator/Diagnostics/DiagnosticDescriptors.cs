@@ -96,7 +96,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ContractLineNotUnderstood = new(
         id: "TZMQ0022",
         title: "Keep contract files to the entries TypedZmq writes",
-        messageFormat: "'{0}' is not a contract entry ('service', 'method' or 'type', a name, then ' | ' and fields); remove it, or build with -p:TypedZmqAcceptContract=true to rewrite the unshipped file",
+        messageFormat: "{0}; the unshipped file is rewritten whole by building with -p:TypedZmqAcceptContract=true, the shipped file is edited by hand",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true);
