@@ -27,7 +27,10 @@ public sealed class FaultProcessTests
             MaxAttempts = 1,
         });
         ICounter counter = client.CreateProxy<ICounter>();
-        Assert.Equal(0, await counter.GetAsync(0));
+        using (RpcCall.WithTimeout(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal(0, await counter.GetAsync(0)); // connected and warm, however loaded the machine
+        }
 
         Task<int> inFlight = counter.IncrementAsync(delayMilliseconds: 10_000);
         var watch = Stopwatch.StartNew();

@@ -71,10 +71,15 @@ public sealed class ReliabilityTests
     {
         var counter = new Counter { SlowOnlyFirst = true };
         using RpcServer server = Start(counter, RpcServerKind.Concurrent);
-        // A second to send and start it even on a loaded machine (a request still unsent when a REQ client gives up is
-        // dropped with its socket), three for the call itself.
+        // Connected first, patiently: a request still unsent when a REQ client gives up is dropped with its socket, and on
+        // a loaded machine the first connection can take longer than the call's second. Then a second to send and start
+        // it, three for the call itself.
         using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromSeconds(1), Channel = channel });
         ICounter proxy = client.CreateProxy<ICounter>();
+        using (RpcCall.WithTimeout(TimeSpan.FromSeconds(30)))
+        {
+            await proxy.NameAsync(0);
+        }
 
         var error = await Assert.ThrowsAsync<RpcException>(() => proxy.IncrementAsync(delayMilliseconds: 3000));
 
