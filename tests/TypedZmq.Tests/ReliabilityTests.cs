@@ -72,21 +72,25 @@ public sealed class ReliabilityTests
         var counter = new Counter { SlowOnlyFirst = true };
         using RpcServer server = Start(counter, RpcServerKind.Concurrent);
         // Connected first, patiently: a request still unsent when a REQ client gives up is dropped with its socket, and on
-        // a loaded machine the first connection can take longer than the call's second. Then a second to send and start
-        // it, three for the call itself.
-        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromSeconds(1), Channel = channel });
+        // a loaded machine the first connection can take longer than the call's timeout. Then two seconds to send and
+        // start it, four for the call itself.
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = server.BoundEndpoint!, Timeout = TimeSpan.FromSeconds(2), Channel = channel });
         ICounter proxy = client.CreateProxy<ICounter>();
         using (RpcCall.WithTimeout(TimeSpan.FromSeconds(30)))
         {
             await proxy.NameAsync(0);
         }
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => proxy.IncrementAsync(delayMilliseconds: 3000));
+        var error = await Assert.ThrowsAsync<RpcException>(() => proxy.IncrementAsync(delayMilliseconds: 4000));
 
         Assert.Equal(RpcStatus.DeadlineExceeded, error.Status);
         Assert.Contains("may still have run", error.Message);
         await Eventually.WaitUntil(() => counter.Increments == 1);
-        await Eventually.WaitUntilAsync(async () => await proxy.GetAsync(0) == 1); // it did run, to completion, exactly once
+        using (RpcCall.WithTimeout(TimeSpan.FromSeconds(30)))
+        {
+            await Eventually.WaitUntilAsync(async () => await proxy.GetAsync(0) == 1); // it did run, to completion, exactly once
+        }
+
         Assert.Equal(1, counter.Increments);
     }
 
