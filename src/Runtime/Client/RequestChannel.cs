@@ -30,6 +30,11 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ClientSealer? _sealer; // secure mode; used by whoever holds the gate
     private RequestSocket? _socket;
+
+    // Whoever holds the gate: the buffer of the last request that got a reply (so NetMQ is done with it), reused for the
+    // next, so that a call allocates no request buffer. A request that got no reply takes its buffer with it.
+    private byte[]? _sendBuffer;
+    private const int MaxKeptSendBuffer = 1 << 20;
     private volatile bool _disposed;
 
     public RequestChannel(RpcClientOptions options)
@@ -189,9 +194,11 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
 
         ulong requestId = request.RequestId;
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, deadline.UnixMilliseconds, request.HeaderFlags(attempt));
+        byte[]? buffer = TakeSendBuffer(Frames.BodySize(header, request.Metadata, request.Payload.Length, _sealer));
+
         // With several endpoints a send waits for a connection to come up (ZeroMQ's IMMEDIATE); with one, it is queued at
         // once. Either way it waits no longer than the attempt's deadline, watching for cancellation and Dispose.
-        while (!Frames.TrySend(socket, envelope: null, delimiter: false, header, request.Metadata, request.Payload, deadline.NextWait(WaitSlice), _sealer))
+        while (!Frames.TrySend(socket, envelope: null, delimiter: false, header, request.Metadata, request.Payload, deadline.NextWait(WaitSlice), _sealer, buffer))
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -239,6 +246,8 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                 }
             }
 
+            _sendBuffer = buffer; // a reply came: the request has gone out whole, its buffer is free again
+
             if (replyMsg.HasMore)
             {
                 Frames.DrainRemainingFrames(socket, hasMore: true);
@@ -273,6 +282,19 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         {
             replyMsg.Close();
         }
+    }
+
+    /// <summary>The kept buffer if it is big enough (it leaves the field until a reply frees it), else a new one; null for very large requests.</summary>
+    private byte[]? TakeSendBuffer(int size)
+    {
+        byte[]? buffer = _sendBuffer;
+        _sendBuffer = null;
+        if (buffer is not null && buffer.Length >= size)
+        {
+            return buffer;
+        }
+
+        return size > MaxKeptSendBuffer ? null : new byte[Math.Max(256, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size))];
     }
 
     private RpcException NotTypedZmq(RpcMethod method, string what) =>

@@ -25,9 +25,11 @@ internal static class Frames
     /// <summary>
     /// Sends [envelope frames] [empty delimiter] header + metadata block (when <paramref name="metadata"/> has entries and
     /// the header says so) + payload as one message, sealed as a whole by <paramref name="sealer"/> in secure mode.
-    /// Returns false if the socket would not take the first frame in time.
+    /// Returns false if the socket would not take the first frame in time. A <c>sendBuffer</c> of at least
+    /// <see cref="BodySize"/> bytes is used for the body instead of a new buffer; NetMQ reads it until the message has
+    /// gone out, so the caller may reuse it only once it knows that (a reply to it arrived).
     /// </summary>
-    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, RpcMetadata? metadata, ReadOnlySpan<byte> payload, TimeSpan timeout, ClientSealer? sealer)
+    public static bool TrySend(NetMQSocket socket, byte[][]? envelope, bool delimiter, in RpcHeader header, RpcMetadata? metadata, ReadOnlySpan<byte> payload, TimeSpan timeout, ClientSealer? sealer, byte[]? sendBuffer = null)
     {
         var msg = default(Msg);
         msg.InitEmpty();
@@ -60,7 +62,7 @@ internal static class Frames
             int size = RpcHeader.Size + metadataSize + payload.Length;
             if (sealer is null)
             {
-                msg.InitPool(size);
+                InitBody(ref msg, size, sendBuffer);
                 Write(msg.Slice(), header, metadata, metadataSize, payload);
             }
             else
@@ -68,7 +70,7 @@ internal static class Frames
                 PayloadBuffer plain = sealer.BeginPlain();
                 Write(plain.GetSpan(size), header, metadata, metadataSize, payload);
                 plain.Advance(size);
-                msg.InitPool(ClientSealer.SealedSize(size));
+                InitBody(ref msg, ClientSealer.SealedSize(size), sendBuffer);
                 sealer.Seal(header.RequestId, header.Kind == MessageKind.Cancel, msg.Slice());
             }
             if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
@@ -86,6 +88,26 @@ internal static class Frames
         finally
         {
             msg.Close();
+        }
+    }
+
+    /// <summary>The size of the body frame <see cref="TrySend(NetMQSocket, byte[][], bool, in RpcHeader, RpcMetadata, ReadOnlySpan{byte}, TimeSpan, ClientSealer, byte[])"/> builds.</summary>
+    public static int BodySize(in RpcHeader header, RpcMetadata? metadata, int payloadLength, ClientSealer? sealer)
+    {
+        int metadataSize = header.HasMetadata && metadata is not null ? MetadataBlock.EncodedSize(metadata) : 0;
+        int size = RpcHeader.Size + metadataSize + payloadLength;
+        return sealer is null ? size : ClientSealer.SealedSize(size);
+    }
+
+    private static void InitBody(ref Msg msg, int size, byte[]? sendBuffer)
+    {
+        if (sendBuffer is not null && sendBuffer.Length >= size)
+        {
+            msg.InitGC(sendBuffer, 0, size); // the caller's buffer: no allocation
+        }
+        else
+        {
+            msg.InitPool(size);
         }
     }
 
