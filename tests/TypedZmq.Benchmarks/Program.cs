@@ -55,7 +55,7 @@ foreach (int size in sizes)
     var serverOf = new Dictionary<Scenario, Process>();
     var results = scenarios.ToDictionary(s => s, _ => new List<(double CallsPerSecond, double BytesPerCall)>());
     var cpu = scenarios.ToDictionary(s => s, _ => new List<(double ClientUs, double ServerUs)>());
-    var p99 = scenarios.ToDictionary(s => s, _ => new List<double>());
+    var tails = scenarios.ToDictionary(s => s, _ => new List<(double P50, double P99, double P999)>());
     try
     {
         foreach (Scenario scenario in scenarios)
@@ -77,7 +77,7 @@ foreach (int size in sizes)
                 {
                     results[scenario].Add((double.NaN, double.NaN));
                     cpu[scenario].Add((double.NaN, double.NaN));
-                    p99[scenario].Add(double.NaN);
+                    tails[scenario].Add((double.NaN, double.NaN, double.NaN));
                     continue;
                 }
 
@@ -99,14 +99,14 @@ foreach (int size in sizes)
                 cpu[scenario].Add((
                     (self.TotalProcessorTime - clientCpuBefore).TotalMicroseconds / calls,
                     (server.TotalProcessorTime - serverCpuBefore).TotalMicroseconds / calls));
-                p99[scenario].Add(scenario.TakeP99Microseconds()); // after the allocation was read: sorting allocates
+                tails[scenario].Add(scenario.TakePercentiles());
             }
 
             Console.Error.WriteLine($"size {size}: round {round + 1}/{rounds} done");
         }
 
         long callingThreadBytes = ((TypedRequest)scenarios[1]).CallingThreadBytesPerCall(1000);
-        AppendTable(report, size, scenarios, results, cpu, p99, rounds, callingThreadBytes);
+        AppendTable(report, size, scenarios, results, cpu, tails, rounds, callingThreadBytes);
     }
     finally
     {
@@ -143,7 +143,7 @@ static void AppendTable(
     Scenario[] scenarios,
     Dictionary<Scenario, List<(double CallsPerSecond, double BytesPerCall)>> results,
     Dictionary<Scenario, List<(double ClientUs, double ServerUs)>> cpu,
-    Dictionary<Scenario, List<double>> p99,
+    Dictionary<Scenario, List<(double P50, double P99, double P999)>> tails,
     int rounds,
     long callingThreadBytes)
 {
@@ -152,7 +152,7 @@ static void AppendTable(
     Scenario grpcConcurrent = scenarios[6];
     report.AppendLine(CultureInfo.InvariantCulture, $"### {size:N0} B payload");
     report.AppendLine();
-    report.AppendLine("| scenario | median | ratio to raw NetMQ (median, min-max over rounds) | p99 latency, 100 in flight | allocated per call, client process | CPU per call: client / server process |");
+    report.AppendLine("| scenario | median | ratio to raw NetMQ (median, min-max over rounds) | latency p50 / p99 / p99.9 | allocated per call, client process | CPU per call: client / server process |");
     report.AppendLine("|---|---|---|---|---|---|");
     foreach (Scenario scenario in scenarios)
     {
@@ -169,8 +169,9 @@ static void AppendTable(
             : $"{1e6 / Median(runs.Select(r => r.CallsPerSecond)):N1} us/call";
         string ratio = $"{Median(ratios):0.00}x {(scenario.Concurrent ? "calls/s" : "latency")} ({ratios.Min():0.00}-{ratios.Max():0.00})";
         string cpuText = $"{Median(cpu[scenario].Select(c => c.ClientUs)):0.0} / {Median(cpu[scenario].Select(c => c.ServerUs)):0.0} us";
-        double tailUs = Median(p99[scenario]);
-        string tail = !scenario.Concurrent ? "" : double.IsNaN(tailUs) ? "n/a" : $"{tailUs:N0} us";
+        // Per round over every call of the round, then the median over rounds.
+        (double p50, double p99, double p999) = (Median(tails[scenario].Select(t => t.P50)), Median(tails[scenario].Select(t => t.P99)), Median(tails[scenario].Select(t => t.P999)));
+        string tail = double.IsNaN(p99) ? "n/a" : $"{p50:N0} / {p99:N0} / {p999:N0} us";
         report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {tail} | {Median(runs.Select(r => r.BytesPerCall)):N0} B | {cpuText} |");
     }
 

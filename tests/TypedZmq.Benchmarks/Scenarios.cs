@@ -43,51 +43,33 @@ internal abstract class Scenario : IAsyncDisposable
         }
     }
 
-    private const int SamplesPerWorker = 4096;
+    // Latency of every call, per worker, allocated once, before anything is measured.
+    private LatencyHistogram[]? _histograms;
+    private readonly LatencyHistogram _merged = new();
 
-    // Latency of the last calls of each worker (a ring), allocated once, before anything is measured.
-    private long[][]? _samples;
-    private long[]? _counts;
-
-    /// <summary>
-    /// The 99th percentile of the latency of the calls of the last <see cref="RunConcurrent"/> (over the last 4,096 calls
-    /// of each of the 100 workers), in microseconds; NaN for scenarios that make one call at a time.
-    /// </summary>
-    public double TakeP99Microseconds()
+    /// <summary>p50, p99 and p99.9 latency of every call of the last run, in microseconds (NaN before one); then starts afresh.</summary>
+    public (double P50, double P99, double P999) TakePercentiles()
     {
-        if (_samples is null || _counts is null)
+        _merged.Clear();
+        foreach (LatencyHistogram histogram in _histograms ?? [])
         {
-            return double.NaN;
+            _merged.Add(histogram);
+            histogram.Clear();
         }
 
-        var all = new List<long>();
-        for (int i = 0; i < _samples.Length; i++)
-        {
-            all.AddRange(_samples[i].AsSpan(0, (int)Math.Min(_counts[i], SamplesPerWorker)).ToArray());
-        }
-
-        if (all.Count == 0)
-        {
-            return double.NaN;
-        }
-
-        all.Sort();
-        return all[(int)Math.Min(all.Count - 1, Math.Ceiling(all.Count * 0.99) - 1)] * 1e6 / Stopwatch.Frequency;
+        return (_merged.Percentile(0.50), _merged.Percentile(0.99), _merged.Percentile(0.999));
     }
 
     /// <summary>Runs <see cref="InFlight"/> loops of <paramref name="call"/> until the time is up, timing each call.</summary>
     protected async Task<long> RunConcurrent(Func<Task> call, TimeSpan duration)
     {
-        _samples ??= Enumerable.Range(0, InFlight).Select(_ => new long[SamplesPerWorker]).ToArray();
-        _counts ??= new long[InFlight];
-        Array.Clear(_counts);
+        LatencyHistogram[] histograms = Histograms(InFlight);
         long total = 0;
         var watch = Stopwatch.StartNew();
         var workers = new Task[InFlight];
         for (int i = 0; i < InFlight; i++)
         {
-            long[] samples = _samples[i];
-            int worker = i;
+            LatencyHistogram histogram = histograms[i];
             workers[i] = Task.Run(async () =>
             {
                 long count = 0;
@@ -95,11 +77,10 @@ internal abstract class Scenario : IAsyncDisposable
                 {
                     long start = Stopwatch.GetTimestamp();
                     await call().ConfigureAwait(false);
-                    samples[count % SamplesPerWorker] = Stopwatch.GetTimestamp() - start;
+                    histogram.Record(Stopwatch.GetTimestamp() - start);
                     count++;
                 }
 
-                _counts[worker] = count;
                 Interlocked.Add(ref total, count);
             });
         }
@@ -108,17 +89,34 @@ internal abstract class Scenario : IAsyncDisposable
         return total;
     }
 
-    protected static long RunLockstep(Action call, TimeSpan duration)
+    /// <summary>One call at a time on this thread until the time is up, timing each call.</summary>
+    protected long RunLockstep(Action call, TimeSpan duration)
     {
+        LatencyHistogram histogram = Histograms(1)[0];
         long count = 0;
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < duration)
         {
+            long start = Stopwatch.GetTimestamp();
             call();
+            histogram.Record(Stopwatch.GetTimestamp() - start);
             count++;
         }
 
         return count;
+    }
+
+    /// <summary>The histogram of a scenario that times its calls itself, on one thread.</summary>
+    protected LatencyHistogram SingleHistogram() => Histograms(1)[0];
+
+    private LatencyHistogram[] Histograms(int workers)
+    {
+        if (_histograms is null || _histograms.Length != workers)
+        {
+            _histograms = Enumerable.Range(0, workers).Select(_ => new LatencyHistogram()).ToArray();
+        }
+
+        return _histograms;
     }
 }
 
@@ -239,12 +237,17 @@ internal sealed class RawDealerRouter(bool typedFrameShape = false) : Scenario(
 
     public override Task<long> RunAsync(TimeSpan duration)
     {
-        // One thread owns the socket and keeps 100 requests outstanding: the best raw NetMQ can do.
+        // One thread owns the socket and keeps 100 requests outstanding: the best raw NetMQ can do. One connection to an
+        // echo loop answers in order, so each reply's latency is measured from the oldest send.
         DealerSocket socket = _socket!;
+        LatencyHistogram histogram = SingleHistogram();
+        long[] sentAt = new long[InFlight];
+        long sends = 0;
         long received = 0;
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < InFlight; i++)
         {
+            sentAt[sends++ % InFlight] = Stopwatch.GetTimestamp();
             Send(socket);
         }
 
@@ -257,10 +260,12 @@ internal sealed class RawDealerRouter(bool typedFrameShape = false) : Scenario(
             }
 
             byte[] reply = socket.ReceiveFrameBytes();
+            histogram.Record(Stopwatch.GetTimestamp() - sentAt[received % InFlight]);
             Check(reply.Length == _payload.Length, "raw echo mismatch");
             received++;
             if (watch.Elapsed < duration)
             {
+                sentAt[sends++ % InFlight] = Stopwatch.GetTimestamp();
                 Send(socket);
             }
             else
