@@ -13,9 +13,10 @@ internal static class ClientSockets
     /// <param name="endpoints">Where to connect it.</param>
     /// <param name="onlyWhenConnected">
     /// Whether a send fails at once while no connection is up (ZeroMQ's IMMEDIATE), instead of queueing for a server that
-    /// may come later. Null: only with several servers, so that a server that is down takes no calls.
+    /// may come later: with several servers (<see cref="RpcClientOptions.HasSeveralServers"/>), so that one that is down
+    /// takes no calls.
     /// </param>
-    public static TSocket Connect<TSocket>(TSocket socket, RpcClientOptions options, string[] endpoints, bool? onlyWhenConnected = null)
+    public static TSocket Connect<TSocket>(TSocket socket, RpcClientOptions options, string[] endpoints, bool onlyWhenConnected)
         where TSocket : NetMQSocket
     {
         try
@@ -23,13 +24,12 @@ internal static class ClientSockets
             // Never keep unsent requests around after close: a stuck socket must die at once, and Dispose must not wait.
             socket.Options.Linger = TimeSpan.Zero;
             socket.Options.MaxMsgSize = options.MaxMessageSize;
-            Heartbeats.Validate(options.HeartbeatInterval, options.HeartbeatTimeout, nameof(RpcClientOptions));
             if (socket is not NetMQ.Sockets.RequestSocket)
             {
                 // Not on REQ: see Heartbeats (found by the suite: a REQ/REP pair with heartbeats lost a request).
                 Heartbeats.Apply(socket, options.HeartbeatInterval, options.HeartbeatTimeout);
             }
-            if (onlyWhenConnected ?? (endpoints.Length > 1 || options.EndpointResolver is not null))
+            if (onlyWhenConnected)
             {
                 socket.Options.DelayAttachOnConnect = true;
             }

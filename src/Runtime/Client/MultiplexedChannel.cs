@@ -68,7 +68,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     {
         _options = options;
         _sealer = options.Security is { } security ? new ClientSealer(security) : null;
-        _severalServers = options.Endpoints.Length > 1 || options.EndpointResolver is not null;
+        _severalServers = options.HasSeveralServers;
         _roundRobin = options.LoadBalancing == RpcLoadBalancing.RoundRobin;
         _maxInFlightPerServer = options.MaxCallsInFlightPerServer ?? int.MaxValue;
         _commands = new PollerMailbox<Command>(OnCommand);
@@ -232,7 +232,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             Wait(call); // no server can take it now
         }
 
-        if (!_deadlineTimer.Enable && (!call.Deadline.IsInfinite || call.WaitingToSend))
+        if (!_deadlineTimer.Enable && !call.Deadline.IsInfinite) // (a waiting call turned the timer on in Wait)
         {
             _deadlineTimer.Enable = true;
         }
@@ -533,8 +533,6 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         Frames.TrySend(link.Socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
     }
 
-    private RpcException NotSent(PendingCall call) => CallPolicy.NotSent(call.Method, _options.Endpoint, call.Deadline.Timeout);
-
     /// <summary>
     /// An attempt timed out or could not be sent: schedule a retry when the call may be retried (it stays pending, so
     /// a late reply to the earlier attempt still completes it), otherwise fail it.
@@ -686,7 +684,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 if (call.DeadlineTimestamp <= now)
                 {
                     call.WaitingToSend = false; // its queue entry is skipped later
-                    AttemptFailed(call, now, NotSent(call)); // may remove it: allowed while enumerating
+                    AttemptFailed(call, now, CallPolicy.NotSent(call.Method, _options.Endpoint, call.Deadline.Timeout)); // may remove it: allowed while enumerating
                 }
 
                 continue;

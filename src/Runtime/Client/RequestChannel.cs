@@ -339,7 +339,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         Log.SocketReplaced(Logger, _options.Endpoint, method, reason);
     }
 
-    private RequestSocket CreateSocket() => ClientSockets.Connect(new RequestSocket(), _options, _endpoints);
+    private RequestSocket CreateSocket() => ClientSockets.Connect(new RequestSocket(), _options, _endpoints, _options.HasSeveralServers);
 
     private void CloseSocket()
     {

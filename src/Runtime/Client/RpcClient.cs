@@ -66,6 +66,7 @@ public sealed class RpcClient : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.ResolveInterval, "ResolveInterval must be positive.");
         }
 
+        Heartbeats.Validate(options.HeartbeatInterval, options.HeartbeatTimeout, nameof(RpcClientOptions));
         if (options.LoadBalancing is not (RpcLoadBalancing.LeastInFlight or RpcLoadBalancing.RoundRobin))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.LoadBalancing, "LoadBalancing must be LeastInFlight or RoundRobin.");

@@ -126,6 +126,9 @@ public sealed class RpcClientOptions
 
     internal string[] Endpoints => Endpoint.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    /// <summary>Several servers, now or later (a resolver): sends then go only to servers whose connection is up.</summary>
+    internal bool HasSeveralServers => Endpoints.Length > 1 || EndpointResolver is not null;
+
     /// <summary>
     /// How calls travel: <see cref="RpcChannelKind.Request"/> (default; one call at a time) or
     /// <see cref="RpcChannelKind.Multiplexed"/> (many concurrent calls over one connection).
