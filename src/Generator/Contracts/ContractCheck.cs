@@ -25,22 +25,6 @@ internal sealed record ContractFile(string Path, bool Shipped, string Text)
 /// </summary>
 internal static class ContractCheck
 {
-    /// <summary>What the unshipped file should hold: every current entry the shipped file does not have as it is.</summary>
-    public static List<string> UnshippedLines(EquatableArray<string> current, ContractFile? shippedFile)
-    {
-        Dictionary<string, (string Value, Location Where)> shipped = Read(shippedFile, new List<Diagnostic>());
-        var lines = new List<string>();
-        foreach (string line in current)
-        {
-            if (ContractEntries.TryParse(line, out string key, out string value) && !(shipped.TryGetValue(key, out (string Value, Location Where) old) && old.Value == value))
-            {
-                lines.Add(line);
-            }
-        }
-
-        return lines;
-    }
-
     /// <param name="current">The entries of the code.</param>
     /// <param name="shippedFile">TypedZmq.Contract.Shipped.txt, if the project has it.</param>
     /// <param name="unshippedFile">TypedZmq.Contract.Unshipped.txt, if the project has it.</param>
@@ -48,11 +32,12 @@ internal static class ContractCheck
     /// <param name="incomplete">
     /// A service has contract errors and so no entries: nothing is reported as gone (its errors fail the build anyway).
     /// </param>
-    public static List<Diagnostic> Run(EquatableArray<string> current, ContractFile? shippedFile, ContractFile? unshippedFile, bool accepting, bool incomplete)
+    /// <returns>What to report, and what the unshipped file should hold: every entry the shipped file lacks as it is.</returns>
+    public static (List<Diagnostic> Diagnostics, List<string> Unshipped) Run(EquatableArray<string> current, ContractFile? shippedFile, ContractFile? unshippedFile, bool accepting, bool incomplete)
     {
         var diagnostics = new List<Diagnostic>();
         Dictionary<string, (string Value, Location Where)> shipped = Read(shippedFile, diagnostics);
-        Dictionary<string, (string Value, Location Where)> unshipped = Read(unshippedFile, accepting ? new List<Diagnostic>() : diagnostics);
+        Dictionary<string, (string Value, Location Where)> unshipped = accepting ? [] : Read(unshippedFile, diagnostics);
         var now = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string line in current)
         {
@@ -79,17 +64,19 @@ internal static class ContractCheck
             }
         }
 
-        if (accepting)
-        {
-            return diagnostics; // the build writes the unshipped file from the generated contract
-        }
-
-        // Everything new or compatibly changed is recorded in the unshipped file, exactly.
+        // Everything new or compatibly changed belongs in the unshipped file, exactly (when accepting, the build writes it).
+        var toRecord = new List<string>();
         Location unrecordedAt = At(unshippedFile ?? shippedFile!, 0);
         foreach (KeyValuePair<string, string> entry in now)
         {
             bool asShipped = shipped.TryGetValue(entry.Key, out (string Value, Location Where) old) && old.Value == entry.Value;
             if (asShipped)
+            {
+                continue;
+            }
+
+            toRecord.Add(entry.Key + ContractEntries.Separator + entry.Value);
+            if (accepting)
             {
                 continue;
             }
@@ -104,7 +91,7 @@ internal static class ContractCheck
             }
         }
 
-        foreach (KeyValuePair<string, (string Value, Location Where)> entry in unshipped)
+        foreach (KeyValuePair<string, (string Value, Location Where)> entry in accepting ? [] : unshipped)
         {
             if (!now.TryGetValue(entry.Key, out string? value) || (shipped.TryGetValue(entry.Key, out (string Value, Location Where) old) && old.Value == value))
             {
@@ -112,7 +99,7 @@ internal static class ContractCheck
             }
         }
 
-        return diagnostics;
+        return (diagnostics, toRecord);
     }
 
     /// <summary>Why a changed shipped entry breaks old peers, or null when they can still read it.</summary>
