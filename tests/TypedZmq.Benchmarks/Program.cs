@@ -27,7 +27,7 @@ report.AppendLine();
 if (args.Contains("--scale-out"))
 {
     // dotnet run -c Release --project tests/TypedZmq.Benchmarks -- --scale-out [--rounds 3 --seconds 3]
-    await ScaleOut.RunAsync(rounds, duration, report, StartServerAsync);
+    await ScaleOut.RunAsync(rounds, duration, report);
     Console.WriteLine(report);
     if (output is not null)
     {
@@ -60,7 +60,7 @@ foreach (int size in sizes)
     {
         foreach (Scenario scenario in scenarios)
         {
-            (Process server, string address) = await StartServerAsync(scenario.Server);
+            (Process server, string address) = await ServerProcesses.StartAsync(scenario.Server);
             servers.Add(server);
             serverOf[scenario] = server;
             await scenario.ConnectAsync(address, payload);
@@ -117,13 +117,7 @@ foreach (int size in sizes)
 
         foreach (Process server in servers)
         {
-            server.StandardInput.Close();
-            if (!server.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                server.Kill(entireProcessTree: true);
-            }
-
-            server.Dispose();
+            ServerProcesses.Stop(server);
         }
     }
 }
@@ -165,14 +159,14 @@ static void AppendTable(
                 : results[baseline][r].CallsPerSecond / runs[r].CallsPerSecond)
             .ToArray();
         string median = scenario.Concurrent
-            ? $"{Median(runs.Select(r => r.CallsPerSecond)):N0} calls/s"
-            : $"{1e6 / Median(runs.Select(r => r.CallsPerSecond)):N1} us/call";
-        string ratio = $"{Median(ratios):0.00}x {(scenario.Concurrent ? "calls/s" : "latency")} ({ratios.Min():0.00}-{ratios.Max():0.00})";
-        string cpuText = $"{Median(cpu[scenario].Select(c => c.ClientUs)):0.0} / {Median(cpu[scenario].Select(c => c.ServerUs)):0.0} us";
+            ? $"{ServerProcesses.Median(runs.Select(r => r.CallsPerSecond)):N0} calls/s"
+            : $"{1e6 / ServerProcesses.Median(runs.Select(r => r.CallsPerSecond)):N1} us/call";
+        string ratio = $"{ServerProcesses.Median(ratios):0.00}x {(scenario.Concurrent ? "calls/s" : "latency")} ({ratios.Min():0.00}-{ratios.Max():0.00})";
+        string cpuText = $"{ServerProcesses.Median(cpu[scenario].Select(c => c.ClientUs)):0.0} / {ServerProcesses.Median(cpu[scenario].Select(c => c.ServerUs)):0.0} us";
         // Per round over every call of the round, then the median over rounds.
-        (double p50, double p99, double p999) = (Median(tails[scenario].Select(t => t.P50)), Median(tails[scenario].Select(t => t.P99)), Median(tails[scenario].Select(t => t.P999)));
+        (double p50, double p99, double p999) = (ServerProcesses.Median(tails[scenario].Select(t => t.P50)), ServerProcesses.Median(tails[scenario].Select(t => t.P99)), ServerProcesses.Median(tails[scenario].Select(t => t.P999)));
         string tail = double.IsNaN(p99) ? "n/a" : $"{p50:N0} / {p99:N0} / {p999:N0} us";
-        report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {tail} | {Median(runs.Select(r => r.BytesPerCall)):N0} B | {cpuText} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {median} | {ratio} | {tail} | {ServerProcesses.Median(runs.Select(r => r.BytesPerCall)):N0} B | {cpuText} |");
     }
 
     Scenario typedMultiplexed = scenarios[5];
@@ -180,7 +174,7 @@ static void AppendTable(
         .Select(r => results[typedMultiplexed][r].CallsPerSecond / results[grpcConcurrent][r].CallsPerSecond)
         .ToArray();
     report.AppendLine();
-    report.AppendLine(CultureInfo.InvariantCulture, $"TypedZmq multiplexed vs gRPC, 100 concurrent: {Median(vsGrpc):0.00}x calls/s ({vsGrpc.Min():0.00}-{vsGrpc.Max():0.00}). " +
+    report.AppendLine(CultureInfo.InvariantCulture, $"TypedZmq multiplexed vs gRPC, 100 concurrent: {ServerProcesses.Median(vsGrpc):0.00}x calls/s ({vsGrpc.Min():0.00}-{vsGrpc.Max():0.00}). " +
         $"TypedZmq request channel, allocated on the calling thread per call (result string included): {callingThreadBytes:N0} B.");
     Scenario typedRequest = scenarios[1];
     Scenario requestIntercepted = scenarios[9];
@@ -192,8 +186,8 @@ static void AppendTable(
         .Select(r => results[multiplexedIntercepted][r].CallsPerSecond / results[typedMultiplexed][r].CallsPerSecond)
         .ToArray();
     report.AppendLine();
-    report.AppendLine(CultureInfo.InvariantCulture, $"One trivial interceptor on each side, against none: request channel {Median(requestCost):0.00}x latency " +
-        $"({requestCost.Min():0.00}-{requestCost.Max():0.00}), multiplexed {Median(multiplexedCost):0.00}x calls/s ({multiplexedCost.Min():0.00}-{multiplexedCost.Max():0.00}).");
+    report.AppendLine(CultureInfo.InvariantCulture, $"One trivial interceptor on each side, against none: request channel {ServerProcesses.Median(requestCost):0.00}x latency " +
+        $"({requestCost.Min():0.00}-{requestCost.Max():0.00}), multiplexed {ServerProcesses.Median(multiplexedCost):0.00}x calls/s ({multiplexedCost.Min():0.00}-{multiplexedCost.Max():0.00}).");
     double[] secureRequestCost = Enumerable.Range(0, rounds)
         .Select(r => results[typedRequest][r].CallsPerSecond / results[scenarios[11]][r].CallsPerSecond)
         .ToArray();
@@ -207,48 +201,20 @@ static void AppendTable(
         .Select(r => results[scenarios[14]][r].CallsPerSecond / results[typedMultiplexed][r].CallsPerSecond)
         .ToArray();
     report.AppendLine(CultureInfo.InvariantCulture, $"Traced and measured (every span sampled, every instrument listened to) against no listener: request channel " +
-        $"{Median(observedRequestCost):0.00}x latency ({observedRequestCost.Min():0.00}-{observedRequestCost.Max():0.00}), multiplexed " +
-        $"{Median(observedMultiplexedCost):0.00}x calls/s ({observedMultiplexedCost.Min():0.00}-{observedMultiplexedCost.Max():0.00}).");
+        $"{ServerProcesses.Median(observedRequestCost):0.00}x latency ({observedRequestCost.Min():0.00}-{observedRequestCost.Max():0.00}), multiplexed " +
+        $"{ServerProcesses.Median(observedMultiplexedCost):0.00}x calls/s ({observedMultiplexedCost.Min():0.00}-{observedMultiplexedCost.Max():0.00}).");
     double[] heartbeatsOn = Enumerable.Range(0, rounds)
         .Select(r => results[typedMultiplexed][r].CallsPerSecond / results[scenarios[15]][r].CallsPerSecond)
         .ToArray();
     double[] heartbeatsBoth = Enumerable.Range(0, rounds)
         .Select(r => results[scenarios[16]][r].CallsPerSecond / results[scenarios[15]][r].CallsPerSecond)
         .ToArray();
-    report.AppendLine(CultureInfo.InvariantCulture, $"Heartbeats against none, multiplexed: client only (the default) {Median(heartbeatsOn):0.00}x calls/s " +
-        $"({heartbeatsOn.Min():0.00}-{heartbeatsOn.Max():0.00}), both sides {Median(heartbeatsBoth):0.00}x ({heartbeatsBoth.Min():0.00}-{heartbeatsBoth.Max():0.00}).");
-    report.AppendLine(CultureInfo.InvariantCulture, $"Secure mode against plain: request channel {Median(secureRequestCost):0.00}x latency " +
-        $"({secureRequestCost.Min():0.00}-{secureRequestCost.Max():0.00}), multiplexed {Median(secureMultiplexedCost):0.00}x calls/s " +
+    report.AppendLine(CultureInfo.InvariantCulture, $"Heartbeats against none, multiplexed: client only (the default) {ServerProcesses.Median(heartbeatsOn):0.00}x calls/s " +
+        $"({heartbeatsOn.Min():0.00}-{heartbeatsOn.Max():0.00}), both sides {ServerProcesses.Median(heartbeatsBoth):0.00}x ({heartbeatsBoth.Min():0.00}-{heartbeatsBoth.Max():0.00}).");
+    report.AppendLine(CultureInfo.InvariantCulture, $"Secure mode against plain: request channel {ServerProcesses.Median(secureRequestCost):0.00}x latency " +
+        $"({secureRequestCost.Min():0.00}-{secureRequestCost.Max():0.00}), multiplexed {ServerProcesses.Median(secureMultiplexedCost):0.00}x calls/s " +
         $"({secureMultiplexedCost.Min():0.00}-{secureMultiplexedCost.Max():0.00}).");
     report.AppendLine();
-}
-
-static double Median(IEnumerable<double> values)
-{
-    double[] sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-}
-
-static async Task<(Process Server, string Address)> StartServerAsync(string kind)
-{
-    string self = Environment.ProcessPath!;
-    var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true };
-    if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-    {
-        start.ArgumentList.Add(typeof(Scenario).Assembly.Location);
-    }
-
-    start.ArgumentList.Add("--serve");
-    start.ArgumentList.Add(kind);
-    Process server = Process.Start(start)!;
-    string? line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-    if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
-    {
-        server.Kill(entireProcessTree: true);
-        throw new InvalidOperationException($"the {kind} server did not start: {line}");
-    }
-
-    return (server, line["READY ".Length..]);
 }
 
 string Option(string name, string fallback) => OptionOrNull(name) ?? fallback;

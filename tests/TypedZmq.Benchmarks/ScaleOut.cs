@@ -18,7 +18,7 @@ internal static class ScaleOut
     private const int FastMilliseconds = 20;
     private const int SlowMilliseconds = 200;
 
-    public static async Task RunAsync(int rounds, TimeSpan duration, StringBuilder report, Func<string, Task<(Process Server, string Address)>> startServer)
+    public static async Task RunAsync(int rounds, TimeSpan duration, StringBuilder report)
     {
         var servers = new List<Process>();
         try
@@ -26,12 +26,12 @@ internal static class ScaleOut
             var fast = new List<string>();
             for (int i = 0; i < 4; i++)
             {
-                (Process server, string address) = await startServer(Servers.TypedWorkPrefix + FastMilliseconds);
+                (Process server, string address) = await ServerProcesses.StartAsync(Servers.TypedWorkPrefix + FastMilliseconds);
                 servers.Add(server);
                 fast.Add(address);
             }
 
-            (Process slowServer, string slow) = await startServer(Servers.TypedWorkPrefix + SlowMilliseconds);
+            (Process slowServer, string slow) = await ServerProcesses.StartAsync(Servers.TypedWorkPrefix + SlowMilliseconds);
             servers.Add(slowServer);
 
             string[] mixed = [fast[0], fast[1], fast[2], slow];
@@ -64,14 +64,14 @@ internal static class ScaleOut
             report.AppendLine();
             report.AppendLine("| servers | calls/s | against 1 server | ideal | p50 latency | p99 latency |");
             report.AppendLine("|---|---:|---:|---:|---:|---:|");
-            double one = Median(results[setups[0].Name].Select(r => r.CallsPerSecond));
+            double one = ServerProcesses.Median(results[setups[0].Name].Select(r => r.CallsPerSecond));
             foreach (var setup in setups)
             {
                 List<(double CallsPerSecond, double P50, double P99)> r = results[setup.Name];
-                double callsPerSecond = Median(r.Select(x => x.CallsPerSecond));
+                double callsPerSecond = ServerProcesses.Median(r.Select(x => x.CallsPerSecond));
                 double ideal = setup.Endpoints.Sum(e => 1000.0 / (e == slow ? SlowMilliseconds : FastMilliseconds) * ServerConcurrency);
                 report.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {setup.Name} | {callsPerSecond:N0} | {callsPerSecond / one:0.00}x | {ideal:N0} | {Median(r.Select(x => x.P50)):N0} ms | {Median(r.Select(x => x.P99)):N0} ms |");
+                    $"| {setup.Name} | {callsPerSecond:N0} | {callsPerSecond / one:0.00}x | {ideal:N0} | {ServerProcesses.Median(r.Select(x => x.P50)):N0} ms | {ServerProcesses.Median(r.Select(x => x.P99)):N0} ms |");
             }
 
             report.AppendLine();
@@ -83,13 +83,7 @@ internal static class ScaleOut
         {
             foreach (Process server in servers)
             {
-                server.StandardInput.Close();
-                if (!server.WaitForExit(TimeSpan.FromSeconds(10)))
-                {
-                    server.Kill(entireProcessTree: true);
-                }
-
-                server.Dispose();
+                ServerProcesses.Stop(server);
             }
         }
     }
@@ -107,21 +101,26 @@ internal static class ScaleOut
         IBench bench = client.CreateProxy<IBench>();
 
         // Every server connected and warm, and the queues filled, before anything is counted.
-        await RunAsync(bench, TimeSpan.FromSeconds(1), latencies: null);
-        var latencies = new List<double>[InFlight];
-        for (int i = 0; i < InFlight; i++)
+        LatencyHistogram[] latencies = Enumerable.Range(0, InFlight).Select(_ => new LatencyHistogram()).ToArray();
+        await RunAsync(bench, TimeSpan.FromSeconds(1), latencies);
+        foreach (LatencyHistogram histogram in latencies)
         {
-            latencies[i] = new List<double>(1024);
+            histogram.Clear();
         }
 
         var watch = Stopwatch.StartNew();
         long calls = await RunAsync(bench, duration, latencies);
         double seconds = watch.Elapsed.TotalSeconds;
-        double[] all = latencies.SelectMany(l => l).Order().ToArray();
-        return (calls / seconds, all[all.Length / 2], all[(int)(all.Length * 0.99)]);
+        var all = new LatencyHistogram();
+        foreach (LatencyHistogram histogram in latencies)
+        {
+            all.Add(histogram);
+        }
+
+        return (calls / seconds, all.Percentile(0.50) / 1000, all.Percentile(0.99) / 1000); // in ms
     }
 
-    private static async Task<long> RunAsync(IBench bench, TimeSpan duration, List<double>[]? latencies)
+    private static async Task<long> RunAsync(IBench bench, TimeSpan duration, LatencyHistogram[] latencies)
     {
         long end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         long[] counts = new long[InFlight];
@@ -136,16 +135,10 @@ internal static class ScaleOut
                     throw new InvalidOperationException("echo mismatch");
                 }
 
-                latencies?[worker].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                latencies[worker].Record(Stopwatch.GetTimestamp() - start);
                 counts[worker]++;
             }
         })));
         return counts.Sum();
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }
