@@ -78,10 +78,6 @@ public sealed class BrokerTests
         return server;
     }
 
-    private static async Task<ChildProcess> StartWorkerAsync(Broker.Broker broker)
-    {
-        ChildProcess worker = ChildProcess.StartDotnet("TypedZmq.FaultServer", broker.BackendEndpoint, "concurrent", "connect");
-        await worker.WaitForLineAsync("READY", TimeSpan.FromSeconds(30));
-        return worker;
-    }
+    private static async Task<ChildProcess> StartWorkerAsync(Broker.Broker broker) =>
+        (await FaultServerProcess.StartAsync(broker.BackendEndpoint, "concurrent", "connect")).Process;
 }

@@ -151,8 +151,7 @@ public sealed class CallPipelineTests
     {
         // A server process whose first Get is slower than the client's timeout: the idempotent call is retried.
         string endpoint = "tcp://127.0.0.1:" + Eventually.FreeTcpPort();
-        using ChildProcess process = ChildProcess.StartDotnet("TypedZmq.FaultServer", endpoint, serverKind, "slow-first");
-        await process.WaitForLineAsync("READY", TimeSpan.FromSeconds(30));
+        using ChildProcess process = (await FaultServerProcess.StartAsync(endpoint, serverKind, "slow-first")).Process;
         int attempts = 0;
         using var client = new RpcClient(new RpcClientOptions
         {

@@ -92,10 +92,6 @@ public sealed class FaultProcessTests
         }
     }
 
-    private static async Task<ChildProcess> StartServerAsync(string endpoint, string kind)
-    {
-        ChildProcess server = ChildProcess.StartDotnet("TypedZmq.FaultServer", endpoint, kind);
-        await server.WaitForLineAsync("READY", TimeSpan.FromSeconds(30));
-        return server;
-    }
+    private static async Task<ChildProcess> StartServerAsync(string endpoint, string kind) =>
+        (await FaultServerProcess.StartAsync(endpoint, kind)).Process;
 }

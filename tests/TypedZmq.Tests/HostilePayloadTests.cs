@@ -45,8 +45,7 @@ public sealed class HostilePayloadTests
     public async Task Every_overflowing_string_prefix_is_refused_by_both_server_kinds(string kind)
     {
         string endpoint = "tcp://127.0.0.1:" + Eventually.FreeTcpPort();
-        using ChildProcess server = ChildProcess.StartDotnet("TypedZmq.FaultServer", endpoint, kind);
-        await server.WaitForLineAsync("READY", TimeSpan.FromSeconds(30));
+        using ChildProcess server = (await FaultServerProcess.StartAsync(endpoint, kind)).Process;
         uint serviceId = Fnv1a("TypedZmq.FaultServer.ICounter");
         uint echoId = Fnv1a("Echo(System.String)");
 

@@ -137,10 +137,6 @@ public sealed class LivenessTests(ITestOutputHelper output)
         Assert.Equal("slow", await Task.Run(() => client.CreateProxy<IShapes>().Slow(3_000)));
     }
 
-    private static async Task<(ChildProcess Server, string Endpoint)> StartServerAsync()
-    {
-        ChildProcess server = ChildProcess.StartDotnet("TypedZmq.FaultServer", "tcp://127.0.0.1:0", "concurrent");
-        string ready = await server.WaitForLineAsync("READY", TimeSpan.FromSeconds(30));
-        return (server, ready["READY ".Length..].Trim());
-    }
+    private static Task<(ChildProcess Process, string Endpoint)> StartServerAsync() =>
+        FaultServerProcess.StartAsync("tcp://127.0.0.1:0", "concurrent");
 }

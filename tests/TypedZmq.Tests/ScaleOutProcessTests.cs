@@ -12,15 +12,13 @@ namespace TypedZmq.Tests;
 /// </summary>
 public sealed class ScaleOutProcessTests
 {
-    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task A_server_set_grows_shrinks_and_loses_a_process_without_losing_a_call_that_was_not_on_it()
     {
-        ChildProcess[] processes = await Task.WhenAll(
+        (ChildProcess Process, string Endpoint)[] started = await Task.WhenAll(
             StartAsync("tcp://127.0.0.1:0", "name=one"), StartAsync("tcp://127.0.0.1:0", "name=two"), StartAsync("tcp://127.0.0.1:0", "name=three"));
-        using ChildProcess one = processes[0], two = processes[1], three = processes[2];
-        string[] endpoints = processes.Select(EndpointOf).ToArray();
+        using ChildProcess one = started[0].Process, two = started[1].Process, three = started[2].Process;
+        string[] endpoints = started.Select(s => s.Endpoint).ToArray();
         var resolver = new SettableResolver(endpoints[0], endpoints[1]);
         using var client = new RpcClient(new RpcClientOptions
         {
@@ -60,8 +58,8 @@ public sealed class ScaleOutProcessTests
             writes[i + 1] = counter.IncrementAsync(1000);
         }
 
-        await two.WaitForLineAsync("CALL GetAsync 1000", Startup);
-        await two.WaitForLineAsync("CALL IncrementAsync 1000", Startup);
+        await two.WaitForLineAsync("CALL GetAsync 1000", TimeSpan.FromSeconds(30));
+        await two.WaitForLineAsync("CALL IncrementAsync 1000", TimeSpan.FromSeconds(30));
         var killed = Stopwatch.StartNew();
         two.Kill();
 
@@ -98,7 +96,7 @@ public sealed class ScaleOutProcessTests
         try
         {
             broker.Start();
-            using ChildProcess first = await StartAsync(backend, "connect", "name=first");
+            using ChildProcess first = (await StartAsync(backend, "connect", "name=first")).Process;
             using var client = new RpcClient(new RpcClientOptions
             {
                 Endpoint = frontend,
@@ -112,7 +110,7 @@ public sealed class ScaleOutProcessTests
             await Eventually.WaitUntil(() => load.Seen("first"));
 
             // A worker joins behind the same address and takes a share of the calls.
-            using ChildProcess second = await StartAsync(backend, "connect", "name=second");
+            using ChildProcess second = (await StartAsync(backend, "connect", "name=second")).Process;
             await Eventually.WaitUntil(() => load.Seen("second"));
 
             // The first dies: its calls are sent again at their deadline and the broker deals them to the second.
@@ -148,16 +146,8 @@ public sealed class ScaleOutProcessTests
         }
     }
 
-    private static async Task<ChildProcess> StartAsync(string endpoint, params string[] arguments)
-    {
-        ChildProcess server = ChildProcess.StartDotnet("TypedZmq.FaultServer", [endpoint, "concurrent", "trace", .. arguments]);
-        await server.WaitForLineAsync("READY", Startup);
-        return server;
-    }
-
-    // READY was read by StartAsync; the bound endpoint is in the output kept so far.
-    private static string EndpointOf(ChildProcess server) =>
-        server.Output.Split('\n').First(line => line.StartsWith("READY ", StringComparison.Ordinal))["READY ".Length..].Trim();
+    private static Task<(ChildProcess Process, string Endpoint)> StartAsync(string endpoint, params string[] arguments) =>
+        FaultServerProcess.StartAsync([endpoint, "concurrent", "trace", .. arguments]);
 
     /// <summary>Four loops of calls until stopped: who answered each idempotent call, and every failure.</summary>
     private sealed class Load : IDisposable
@@ -240,15 +230,5 @@ public sealed class ScaleOutProcessTests
             _stop.Cancel();
             _stop.Dispose();
         }
-    }
-
-    private sealed class SettableResolver(params string[] endpoints) : IRpcEndpointResolver
-    {
-        private volatile string[] _endpoints = endpoints;
-
-        public void Set(params string[] endpoints) => _endpoints = endpoints;
-
-        public ValueTask<IReadOnlyCollection<string>> ResolveAsync(CancellationToken cancellationToken) =>
-            ValueTask.FromResult<IReadOnlyCollection<string>>(_endpoints);
     }
 }

@@ -86,21 +86,4 @@ public sealed class ServerSetTests
         server.Start();
         return server;
     }
-
-    /// <summary>A discovery source the test drives.</summary>
-    private sealed class SettableResolver(params string[] endpoints) : IRpcEndpointResolver
-    {
-        private volatile string[] _endpoints = endpoints;
-        private int _asked;
-
-        public int Asked => Volatile.Read(ref _asked);
-
-        public void Set(params string[] endpoints) => _endpoints = endpoints;
-
-        public ValueTask<IReadOnlyCollection<string>> ResolveAsync(CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _asked);
-            return ValueTask.FromResult<IReadOnlyCollection<string>>(_endpoints);
-        }
-    }
 }
