@@ -58,6 +58,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     // Poller thread: calls that were in flight on a connection when it was lost, settled a moment later (see OnDisconnected).
     private List<(ServerLink Link, ulong RequestId, long SettleAt)>? _lostCalls;
 
+    // Poller thread: links with requests batched in this turn of the poller, sent at its end (see SendBatches).
+    private readonly List<ServerLink> _batched = new();
+
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
 
@@ -71,7 +74,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _severalServers = options.HasSeveralServers;
         _roundRobin = options.LoadBalancing == RpcLoadBalancing.RoundRobin;
         _maxInFlightPerServer = options.MaxCallsInFlightPerServer ?? int.MaxValue;
-        _commands = new PollerMailbox<Command>(OnCommand);
+        _commands = new PollerMailbox<Command>(OnCommand, afterBatch: SendBatches);
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
         _deadlineTimer.Elapsed += OnDeadlineTimer;
         _poller = new NetMQPoller { _deadlineTimer };
@@ -249,7 +252,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         RpcRequest request = call.Request!;
         request.NoteAttempt(call.Attempt);
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId,
-            call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt));
+            call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt) | RpcHeader.BatchesWelcomeFlag); // this channel reads batched replies
         List<ServerLink> links = _links;
         int count = links.Count;
         if (count == 0)
@@ -259,7 +262,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         if (count == 1 && !links[0].Removed)
         {
-            return links[0].InFlight < _maxInFlightPerServer && TrySendOn(links[0], call, header, request);
+            return links[0].InFlight < _maxInFlightPerServer && !links[0].Blocked && TrySendOn(links[0], call, header, request);
         }
 
         long stamp = ++_sendStamp;
@@ -270,7 +273,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             for (int i = 0; i < count; i++)
             {
                 ServerLink link = links[(start + i) % count];
-                if (link.Removed || link.TriedAt == stamp || link.InFlight >= _maxInFlightPerServer)
+                if (link.Removed || link.Blocked || link.TriedAt == stamp || link.InFlight >= _maxInFlightPerServer)
                 {
                     continue;
                 }
@@ -305,6 +308,30 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private bool TrySendOn(ServerLink link, PendingCall call, in RpcHeader header, RpcRequest request)
     {
         Debug.Assert(call.Link is null, "a call is in flight on one server at a time");
+        if (link.ReadsBatches)
+        {
+            int size = Frames.BodySize(header, request.Metadata, request.Payload.Length, _sealer);
+            bool batched = MessageBatch.Fits(size);
+            if (!batched || link.Batch is { IsFull: true })
+            {
+                SendBatch(link); // what was batched before goes first
+                if (link.Blocked)
+                {
+                    return false;
+                }
+            }
+
+            if (batched)
+            {
+                // Leaves at the end of this turn of the poller with whatever else is ready for this server by then.
+                Frames.WriteBody(Batch(link).Add(size), header, request.Metadata, request.Payload, _sealer);
+                link.BatchedCalls.Add(call.RequestId);
+                call.Link = link;
+                link.InFlight++;
+                return true;
+            }
+        }
+
         if (!Frames.TrySend(link.Socket, envelope: null, delimiter: true, header, request.Metadata, request.Payload, TimeSpan.Zero, _sealer))
         {
             return false;
@@ -313,6 +340,64 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         call.Link = link;
         link.InFlight++;
         return true;
+    }
+
+    /// <summary>Poller thread: the link's batch, which this turn starts filling if it is empty.</summary>
+    private MessageBatch Batch(ServerLink link)
+    {
+        MessageBatch batch = link.Batch ??= new MessageBatch();
+        if (batch.Count == 0)
+        {
+            _batched.Add(link);
+        }
+
+        return batch;
+    }
+
+    /// <summary>Poller thread, at the end of each turn: sends what each link batched during it.</summary>
+    private void SendBatches()
+    {
+        if (_batched.Count == 0)
+        {
+            return;
+        }
+
+        foreach (ServerLink link in _batched)
+        {
+            SendBatch(link);
+        }
+
+        _batched.Clear();
+    }
+
+    /// <summary>
+    /// Sends the link's batch now. When its socket cannot take it (the send queue is full, or with several servers no
+    /// connection is up), the calls in it were not sent after all: each waits for a server again, and the link takes no
+    /// more until the next timer tick or reply, so they may go elsewhere.
+    /// </summary>
+    private void SendBatch(ServerLink link)
+    {
+        if (link.Batch is not { Count: > 0 } batch || link.IsDisposed)
+        {
+            link.Batch?.Clear();
+            link.BatchedCalls.Clear();
+            return;
+        }
+
+        if (!batch.TrySend(link.Socket, envelope: null, delimiter: true))
+        {
+            link.Blocked = true;
+            foreach (ulong requestId in link.BatchedCalls)
+            {
+                if (_pending.TryGetValue(requestId, out PendingCall? call) && call.Link == link)
+                {
+                    EndAttempt(call);
+                    Wait(call);
+                }
+            }
+        }
+
+        link.BatchedCalls.Clear();
     }
 
     /// <summary>Poller thread: the call's attempt could not be sent now; it waits its turn in <see cref="_waiting"/>.</summary>
@@ -371,6 +456,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
     private void CloseLink(ServerLink link)
     {
+        SendBatch(link); // a last cancel may wait in it
         _links.Remove(link);
         link.Close(linger: TimeSpan.FromMilliseconds(100)); // time for a cancel just sent on it to leave
     }
@@ -383,6 +469,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     /// </summary>
     private void OnDisconnected(ServerLink link)
     {
+        link.ReadsBatches = false; // whatever answers next may be another server, of another version: it says so again
         if (_disposed || link.InFlight == 0)
         {
             return;
@@ -530,6 +617,13 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private void SendCancel(PendingCall call, ServerLink link)
     {
         var cancel = new RpcHeader(MessageKind.Cancel, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, 0);
+        if (link.ReadsBatches && !link.IsDisposed)
+        {
+            // After the request, if it still waits in this turn's batch: the server reads them in order.
+            Frames.WriteBody(Batch(link).Add(Frames.BodySize(cancel, null, 0, _sealer)), cancel, null, ReadOnlySpan<byte>.Empty, _sealer);
+            return;
+        }
+
         Frames.TrySend(link.Socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
     }
 
@@ -565,10 +659,13 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private void OnReplyReady(ServerLink link)
     {
         ReadReplies(link);
+        link.Blocked = false; // it moves
         if (_waiting.Count > 0)
         {
             SendWaiting(); // answered calls freed room under MaxCallsInFlightPerServer
         }
+
+        SendBatches();
     }
 
     private void ReadReplies(ServerLink link)
@@ -595,41 +692,20 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 if (ok)
                 {
                     ReadOnlySpan<byte> frame = body.Slice();
-                    if (RpcHeader.TryParse(frame, out RpcHeader outer, out _) == HeaderParseResult.Ok &&
-                        _pending.TryGetValue(outer.RequestId, out PendingCall? call))
+                    if (!MessageBatch.IsBatch(frame))
                     {
-                        RpcHeader reply = outer;
-                        ReadOnlySpan<byte> payload = frame.Slice(RpcHeader.Size);
-                        if (_sealer is not null && _sealer.Open(frame, outer, out reply, out payload) is not null)
+                        ReadReply(link, frame);
+                    }
+                    else if (MessageBatch.Check(frame) is null)
+                    {
+                        int offset = RpcHeader.Size;
+                        while (MessageBatch.TryNext(frame, ref offset, out int start, out int length))
                         {
-                            // Not from the pinned server (or changed on the way): dropped, so that whoever can inject
-                            // messages cannot fail a call; the real reply may still come, or the deadline ends the call.
-                        }
-                        else if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
-                        {
-                            // The server could not take it (or it expired in its queue): the same rules as a timeout, if
-                            // it is about the attempt in flight on this server. An earlier attempt's refusal, arriving
-                            // late, says nothing about the current one. A successful late reply completes the call anyway.
-                            if (call.Link == link)
-                            {
-                                AttemptFailed(call, Stopwatch.GetTimestamp(), ReplyDecoder.ToException(call.Method, reply.Status, payload));
-                            }
-                        }
-                        else
-                        {
-                            _pending.Remove(outer.RequestId);
-                            if (call.Link is { } current && current != link)
-                            {
-                                SendCancel(call, current); // an earlier attempt answered: the current one's server may stop
-                            }
-
-                            EndAttempt(call);
-                            call.ReleaseRequest();
-                            call.Complete(reply, payload);
+                            ReadReply(link, frame.Slice(start, length));
                         }
                     }
 
-                    // Otherwise a late reply (its call timed out or was cancelled): dropped.
+                    // A batch that cannot be read is dropped whole; its calls end at their deadlines.
                 }
                 else if (more)
                 {
@@ -647,11 +723,65 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
     }
 
+    /// <summary>One reply, error or refusal from the server behind <paramref name="link"/>.</summary>
+    private void ReadReply(ServerLink link, ReadOnlySpan<byte> frame)
+    {
+        if (RpcHeader.TryParse(frame, out RpcHeader outer, out _) != HeaderParseResult.Ok)
+        {
+            return;
+        }
+
+        if (outer.WelcomesBatches)
+        {
+            link.ReadsBatches = true; // this server reads batched requests from now on (docs/protocol.md, "Batches")
+        }
+
+        if (_pending.TryGetValue(outer.RequestId, out PendingCall? call))
+        {
+            RpcHeader reply = outer;
+            ReadOnlySpan<byte> payload = frame.Slice(RpcHeader.Size);
+            if (_sealer is not null && _sealer.Open(frame, outer, out reply, out payload) is not null)
+            {
+                // Not from the pinned server (or changed on the way): dropped, so that whoever can inject
+                // messages cannot fail a call; the real reply may still come, or the deadline ends the call.
+            }
+            else if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
+            {
+                // The server could not take it (or it expired in its queue): the same rules as a timeout, if
+                // it is about the attempt in flight on this server. An earlier attempt's refusal, arriving
+                // late, says nothing about the current one. A successful late reply completes the call anyway.
+                if (call.Link == link)
+                {
+                    AttemptFailed(call, Stopwatch.GetTimestamp(), ReplyDecoder.ToException(call.Method, reply.Status, payload));
+                }
+            }
+            else
+            {
+                _pending.Remove(outer.RequestId);
+                if (call.Link is { } current && current != link)
+                {
+                    SendCancel(call, current); // an earlier attempt answered: the current one's server may stop
+                }
+
+                EndAttempt(call);
+                call.ReleaseRequest();
+                call.Complete(reply, payload);
+            }
+        }
+
+        // Otherwise a late reply (its call timed out or was cancelled): dropped.
+    }
+
     // Poller thread. A scan of the calls in flight every few milliseconds: cheaper and simpler than a priority queue,
     // which would keep an entry for every answered call until its deadline passed.
     private void OnDeadlineTimer(object? sender, NetMQTimerEventArgs e)
     {
         long now = Stopwatch.GetTimestamp();
+        foreach (ServerLink link in _links)
+        {
+            link.Blocked = false; // a link whose batch did not fit tries again on each tick
+        }
+
         if (_lostCalls is not null)
         {
             SettleLostCalls(now);
@@ -716,7 +846,8 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             AttemptFailed(call, now, CallPolicy.NoReply(call.Method, call.Link?.Endpoint ?? _options.Endpoint, call.Deadline.Timeout));
         }
 
-        if (!stillTiming && _closing is null && _lostCalls is null)
+        SendBatches();
+        if (!stillTiming && _closing is null && _lostCalls is null && _waiting.Count == 0)
         {
             _deadlineTimer.Enable = false;
         }

@@ -66,6 +66,18 @@ internal sealed class ServerLink : IDisposable
 
     public bool IsDisposed => _disposed;
 
+    /// <summary>The server said (in a reply's flags) that it reads batched requests; false again once the connection drops.</summary>
+    public bool ReadsBatches { get; set; }
+
+    /// <summary>Requests (and cancels) waiting for the end of the poller's turn; created on first use.</summary>
+    public TypedZmq.Protocol.MessageBatch? Batch { get; set; }
+
+    /// <summary>The request ids of the calls in <see cref="Batch"/>, to settle them if it cannot be sent.</summary>
+    public System.Collections.Generic.List<ulong> BatchedCalls { get; } = new();
+
+    /// <summary>Its last batch did not fit in its send queue: it takes no call until the next timer tick or reply.</summary>
+    public bool Blocked { get; set; }
+
     /// <summary>Takes the socket and its monitor off the poller (on its thread, or after it stopped) and closes them.</summary>
     public void Dispose() => Close(TimeSpan.Zero);
 
@@ -93,5 +105,7 @@ internal sealed class ServerLink : IDisposable
 
         Socket.Options.Linger = linger;
         Socket.Dispose();
+        Batch?.Clear();
+        BatchedCalls.Clear();
     }
 }

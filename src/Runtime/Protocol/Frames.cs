@@ -58,21 +58,8 @@ internal static class Frames
                 }
             }
 
-            int metadataSize = header.HasMetadata && metadata is not null ? MetadataBlock.EncodedSize(metadata) : 0;
-            int size = RpcHeader.Size + metadataSize + payload.Length;
-            if (sealer is null)
-            {
-                InitBody(ref msg, size, sendBuffer);
-                Write(msg.Slice(), header, metadata, metadataSize, payload);
-            }
-            else
-            {
-                PayloadBuffer plain = sealer.BeginPlain();
-                Write(plain.GetSpan(size), header, metadata, metadataSize, payload);
-                plain.Advance(size);
-                InitBody(ref msg, ClientSealer.SealedSize(size), sendBuffer);
-                sealer.Seal(header.RequestId, header.Kind == MessageKind.Cancel, msg.Slice());
-            }
+            InitBody(ref msg, BodySize(header, metadata, payload.Length, sealer), sendBuffer);
+            WriteBody(msg.Slice(), header, metadata, payload, sealer);
             if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
             {
                 if (!first)
@@ -97,6 +84,78 @@ internal static class Frames
         int metadataSize = header.HasMetadata && metadata is not null ? MetadataBlock.EncodedSize(metadata) : 0;
         int size = RpcHeader.Size + metadataSize + payloadLength;
         return sealer is null ? size : ClientSealer.SealedSize(size);
+    }
+
+    /// <summary>
+    /// Writes header + metadata block + payload (sealed as a whole by <paramref name="sealer"/> in secure mode) into
+    /// <paramref name="body"/>, which is exactly <see cref="BodySize"/> bytes.
+    /// </summary>
+    public static void WriteBody(Span<byte> body, in RpcHeader header, RpcMetadata? metadata, ReadOnlySpan<byte> payload, ClientSealer? sealer)
+    {
+        int metadataSize = header.HasMetadata && metadata is not null ? MetadataBlock.EncodedSize(metadata) : 0;
+        int size = RpcHeader.Size + metadataSize + payload.Length;
+        if (sealer is null)
+        {
+            Write(body, header, metadata, metadataSize, payload);
+            return;
+        }
+
+        PayloadBuffer plain = sealer.BeginPlain();
+        Write(plain.GetSpan(size), header, metadata, metadataSize, payload);
+        plain.Advance(size);
+        sealer.Seal(header.RequestId, header.Kind == MessageKind.Cancel, body, header.Flags & RpcHeader.BatchesWelcomeFlag);
+    }
+
+    /// <summary>
+    /// Sends [envelope frames] [empty delimiter] <paramref name="body"/> (copied into a pooled message) without waiting.
+    /// False if the socket would not take the first frame now.
+    /// </summary>
+    public static bool TrySendCopy(NetMQSocket socket, byte[][]? envelope, bool delimiter, ReadOnlySpan<byte> body)
+    {
+        var msg = default(Msg);
+        msg.InitEmpty();
+        try
+        {
+            bool first = true;
+            if (envelope is not null)
+            {
+                foreach (byte[] frame in envelope)
+                {
+                    msg.InitGC(frame, frame.Length);
+                    if (!SendPart(socket, ref msg, TimeSpan.Zero, ref first))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            if (delimiter)
+            {
+                msg.InitEmpty();
+                if (!SendPart(socket, ref msg, TimeSpan.Zero, ref first))
+                {
+                    return false;
+                }
+            }
+
+            msg.InitPool(body.Length);
+            body.CopyTo(msg.Slice());
+            if (!socket.TrySend(ref msg, first ? TimeSpan.Zero : TimeSpan.FromSeconds(5), more: false))
+            {
+                if (!first)
+                {
+                    throw new InvalidOperationException("NetMQ accepted the first frames of a message but not its body frame.");
+                }
+
+                return false;
+            }
+
+            return true;
+        }
+        finally
+        {
+            msg.Close();
+        }
     }
 
     private static void InitBody(ref Msg msg, int size, byte[]? sendBuffer)

@@ -15,4 +15,7 @@ internal enum MessageKind : byte
 
     /// <summary>The client no longer waits for a request: stop it if it runs, drop it if it waits (never answered, except by a REP socket).</summary>
     Cancel = 6,
+
+    /// <summary>Several complete messages in one frame, sent only to a peer that said it reads them (see <see cref="MessageBatch"/>).</summary>
+    Batch = 7,
 }

@@ -10,9 +10,10 @@ namespace TypedZmq.Protocol;
 /// offset size field
 ///  0     1    magic      0x54 ('T')
 ///  1     1    version    1
-///  2     1    kind       1 request, 2 reply, 3 error, 4 sealed request, 5 sealed reply
+///  2     1    kind       1 request, 2 reply, 3 error, 4 sealed request, 5 sealed reply, 6 cancel, 7 batch
 ///  3     1    status     0, or an RpcStatus in an error
 ///  4     4    flags      bit 0: a metadata block follows; bit 1: a sealed cancel (outer header of kind 4);
+///                         bit 2: the sender reads batches (kind 7);
 ///                         bits 8-15: attempt; receivers ignore other bits
 ///  8     8    request id chosen by the client, echoed in the reply
 /// 16     4    service id
@@ -31,6 +32,19 @@ internal readonly struct RpcHeader
 
     /// <summary>Flag bit of a sealed request's outer header: the sealed message is a cancel.</summary>
     public const uint SealedCancelFlag = 2;
+
+    /// <summary>
+    /// Flag bit: the sender reads <see cref="MessageKind.Batch"/> messages from this connection. In a request, from a
+    /// client that takes batched replies; in a reply or error, from a server that takes batched requests. Peers that do
+    /// not know it ignore it, and never set it, so they are never sent a batch.
+    /// </summary>
+    public const uint BatchesWelcomeFlag = 4;
+
+    /// <summary>Whether the header sets <see cref="BatchesWelcomeFlag"/>.</summary>
+    public bool WelcomesBatches => (Flags & BatchesWelcomeFlag) != 0;
+
+    /// <summary>The same header with other flags.</summary>
+    public RpcHeader WithFlags(uint flags) => new(Kind, Status, RequestId, ServiceId, MethodId, DeadlineUnixMs, flags);
 
     /// <summary>Whether a message is a cancel (plain, or sealed and marked as one), from its first bytes alone.</summary>
     public static bool LooksLikeCancel(ReadOnlySpan<byte> message) =>
@@ -115,7 +129,10 @@ internal readonly struct RpcHeader
         var kind = (MessageKind)source[2];
         if (kind is < MessageKind.Request or > MessageKind.Cancel)
         {
-            error = $"unknown message kind {source[2]} (1 = request, 2 = reply, 3 = error, 4 and 5 = sealed, in secure mode, 6 = cancel)";
+            error = kind == MessageKind.Batch
+                ? "a batch (message kind 7) is read only where it is invited: by a concurrent server whose replies set the batches-welcome flag, " +
+                  "by a client whose requests set it, and never inside another batch"
+                : $"unknown message kind {source[2]} (1 = request, 2 = reply, 3 = error, 4 and 5 = sealed, in secure mode, 6 = cancel, 7 = batch)";
             return HeaderParseResult.Malformed;
         }
 

@@ -46,11 +46,11 @@ internal sealed class ClientSealer : IDisposable
     }
 
     /// <summary>Writes the sealed request frame for what <see cref="BeginPlain"/>'s buffer holds into <paramref name="frame"/>.</summary>
-    public void Seal(ulong requestId, bool cancel, Span<byte> frame)
+    public void Seal(ulong requestId, bool cancel, Span<byte> frame, uint batchesWelcome = 0)
     {
         // A sealed cancel says so outside the seal (flag bit 1), so that a busy server reads it before its queue; it is
-        // only a hint: what the sealed message is decides what the server does.
-        new RpcHeader(MessageKind.SealedRequest, RpcStatus.Ok, requestId, 0, 0, 0, cancel ? RpcHeader.SealedCancelFlag : 0).Write(frame);
+        // only a hint: what the sealed message is decides what the server does. So is the batches-welcome bit.
+        new RpcHeader(MessageKind.SealedRequest, RpcStatus.Ok, requestId, 0, 0, 0, (cancel ? RpcHeader.SealedCancelFlag : 0) | batchesWelcome).Write(frame);
         _clientKey.CopyTo(frame.Slice(RpcHeader.Size));
         Span<byte> nonce = frame.Slice(RpcHeader.Size + Sealing.KeySize, Sealing.NonceSize);
         _nonces.Next(nonce);

@@ -36,6 +36,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private int _queuedCount;
     private int _connectionsLost;
     private readonly HashSet<(RpcPeer Peer, ulong RequestId)> _cancelledQueued = new(); // waiting, but nobody waits for them
+    private readonly List<Peer> _batched = new(); // peers with answers batched in this turn of the poller
 
     public RouterLoop(RpcServerOptions options, RequestHandler handler)
     {
@@ -43,7 +44,11 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         _handler = handler;
         _socket = ServerSockets.Bind(new RouterSocket(), options, out string bound, _disconnectMarker);
         BoundEndpoint = bound;
-        _completions = new PollerMailbox<Completion>(OnCompletion, afterBatch: PumpQueue);
+        _completions = new PollerMailbox<Completion>(OnCompletion, afterBatch: () =>
+        {
+            PumpQueue();
+            SendBatches();
+        });
         _poller = new NetMQPoller { _socket };
         _completions.AttachTo(_poller);
         _socket.ReceiveReady += OnRequestReady;
@@ -90,20 +95,72 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         }
     }
 
-    public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload) =>
-        // A ROUTER drops a reply to a peer that is gone or whose queue is full; it never blocks.
-        Frames.TrySend(_socket, route, delimiter: route is not null, header, payload, TimeSpan.FromSeconds(1));
+    // Poller thread. A ROUTER drops a reply to a peer that is gone or whose queue is full; it never blocks.
+    public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (route is not { Length: 1 } || route[0].Length != 5 || !_peers.TryGetValue(KeyOf(route[0]), out Peer? peer))
+        {
+            // Through a proxy (or to a peer gone meanwhile): plain messages only, and no invitation to batch, since
+            // whatever sits between might deal a batch to a server that cannot read it.
+            Frames.TrySend(_socket, route, delimiter: route is not null, header, payload, TimeSpan.FromSeconds(1));
+            return;
+        }
+
+        // A peer connected directly is told, in every answer, that this server reads batched requests.
+        RpcHeader invited = header.WithFlags(header.Flags | RpcHeader.BatchesWelcomeFlag);
+        int size = RpcHeader.Size + payload.Length;
+        if (!peer.ReadsBatches || !MessageBatch.Fits(size))
+        {
+            peer.Batch?.TrySend(_socket, peer.Route, delimiter: true); // what was batched before goes first
+            Frames.TrySend(_socket, route, delimiter: true, invited, payload, TimeSpan.FromSeconds(1));
+            return;
+        }
+
+        // Sent at the end of this turn of the poller (SendBatches), with whatever else is ready for this peer by then.
+        MessageBatch batch = peer.Batch ??= new MessageBatch();
+        if (batch.Count == 0)
+        {
+            _batched.Add(peer);
+        }
+
+        Span<byte> message = batch.Add(size);
+        invited.Write(message);
+        payload.CopyTo(message.Slice(RpcHeader.Size));
+        if (batch.IsFull)
+        {
+            batch.TrySend(_socket, peer.Route, delimiter: true);
+        }
+    }
+
+    /// <summary>Poller thread, at the end of each turn: sends the answers batched for each peer during it.</summary>
+    private void SendBatches()
+    {
+        foreach (Peer peer in _batched)
+        {
+            peer.Batch?.TrySend(_socket, peer.Route, delimiter: true);
+        }
+
+        _batched.Clear();
+    }
 
     // Poller thread.
     private void OnRequestReady(object? sender, NetMQSocketEventArgs e)
     {
-        // Serve what is there now, bounded so that completions are not starved, then let the poller loop again.
-        for (int i = 0; i < 256; i++)
+        // Serve what is there now, bounded so that completions are not starved, then let the poller loop again. The
+        // answers given meanwhile to peers that read batches leave together at the end.
+        try
         {
-            if (!ReceiveOne())
+            for (int i = 0; i < 256; i++)
             {
-                return;
+                if (!ReceiveOne())
+                {
+                    return;
+                }
             }
+        }
+        finally
+        {
+            SendBatches();
         }
     }
 
@@ -124,30 +181,14 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
             }
 
             int frames = 1 + (frame.HasMore ? Frames.DrainRemainingFrames(_socket, hasMore: true) : 0);
-            if (RpcHeader.LooksLikeCancel(frame.Slice()))
+            ReadOnlyMemory<byte> message = frame.SliceAsMemory();
+            if (MessageBatch.IsBatch(message.Span))
             {
-                // Read at once, whatever the limits: a cancel frees capacity, and what it cancels may be in the queue.
-                peer.Calls++;
-                Serve(peer, frame.SliceAsMemory(), frames);
-                return true;
-            }
-
-            if (peer.Calls >= _options.MaxCallsPerPeer)
-            {
-                _handler.Refuse(frame.Slice(), peer.Info, peer.Route, this, RpcStatus.ResourceExhausted,
-                    $"this connection already has {peer.Calls} calls running or waiting on the server, its limit (MaxCallsPerPeer); " +
-                    "the call was not run. Wait for some to finish, or spread the calls over more servers.");
-                return true;
-            }
-
-            peer.Calls++;
-            if (_handler.IsDraining || _handler.InFlight >= _options.MaxConcurrentCalls)
-            {
-                QueueOrRefuse(peer, frame.SliceAsMemory(), frames);
+                ReceiveBatch(peer, message, frames);
             }
             else
             {
-                Serve(peer, frame.SliceAsMemory(), frames);
+                Accept(peer, message, frames);
             }
 
             return true;
@@ -155,6 +196,64 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         finally
         {
             frame.Close();
+        }
+    }
+
+    /// <summary>
+    /// A batch (docs/protocol.md, "Batches"): its structure is checked whole before any message in it is used, then
+    /// each message is taken as if it had come alone, in order. A batch that cannot be read is refused whole, unrun.
+    /// </summary>
+    private void ReceiveBatch(Peer peer, ReadOnlyMemory<byte> batch, int frames)
+    {
+        string? error = frames > 1 ? $"a batch is one frame, but this message has {frames}" : MessageBatch.Check(batch.Span);
+        if (error is not null)
+        {
+            _handler.Refuse(batch.Span, peer.Info, peer.Route, this, RpcStatus.BadRequest,
+                "TypedZmq could not read this batch: " + error + "; nothing in it was run. See docs/protocol.md, \"Batches\".");
+            return;
+        }
+
+        int offset = RpcHeader.Size;
+        while (MessageBatch.TryNext(batch.Span, ref offset, out int start, out int length))
+        {
+            Accept(peer, batch.Slice(start, length), 1); // (a batch inside a batch is refused there, as a kind it does not read)
+        }
+    }
+
+    /// <summary>One message: a cancel at once, a request served, queued or refused by the limits.</summary>
+    private void Accept(Peer peer, ReadOnlyMemory<byte> message, int frames)
+    {
+        ReadOnlySpan<byte> bytes = message.Span;
+        if (!peer.ReadsBatches && peer.Route.Length == 1 && bytes.Length >= 8 && bytes[0] == RpcHeader.Magic &&
+            (bytes[4] & RpcHeader.BatchesWelcomeFlag) != 0 && bytes[2] is (byte)MessageKind.Request or (byte)MessageKind.SealedRequest)
+        {
+            peer.ReadsBatches = true; // a client that reads batched answers, connected directly
+        }
+
+        if (RpcHeader.LooksLikeCancel(bytes))
+        {
+            // Read at once, whatever the limits: a cancel frees capacity, and what it cancels may be in the queue.
+            peer.Calls++;
+            Serve(peer, message, frames);
+            return;
+        }
+
+        if (peer.Calls >= _options.MaxCallsPerPeer)
+        {
+            _handler.Refuse(bytes, peer.Info, peer.Route, this, RpcStatus.ResourceExhausted,
+                $"this connection already has {peer.Calls} calls running or waiting on the server, its limit (MaxCallsPerPeer); " +
+                "the call was not run. Wait for some to finish, or spread the calls over more servers.");
+            return;
+        }
+
+        peer.Calls++;
+        if (_handler.IsDraining || _handler.InFlight >= _options.MaxConcurrentCalls)
+        {
+            QueueOrRefuse(peer, message, frames);
+        }
+        else
+        {
+            Serve(peer, message, frames);
         }
     }
 
@@ -402,6 +501,12 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         public RpcPeer Info { get; } = info;
 
         public int Calls { get; set; }
+
+        /// <summary>A client connected directly whose requests said it reads batched answers (poller thread only).</summary>
+        public bool ReadsBatches { get; set; }
+
+        /// <summary>Answers to this peer waiting for the end of the poller's turn; created on first use.</summary>
+        public MessageBatch? Batch { get; set; }
     }
 
     private readonly record struct QueuedRequest(Peer Peer, byte[] Message, int Frames);

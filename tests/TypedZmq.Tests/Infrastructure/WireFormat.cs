@@ -66,6 +66,41 @@ public static class WireFormat
         return [.. BitConverter.GetBytes((uint)body.Count), .. body];
     }
 
+    /// <summary>Flag bit 2: the sender reads batches (kind 7) on this connection.</summary>
+    public const uint BatchesWelcome = 4;
+
+    /// <summary>A batch (kind 7): a header with all else 0, then per message a uint32 length and the message.</summary>
+    public static byte[] Batch(params byte[][] messages)
+    {
+        var batch = new List<byte>(Header(7, 0, 0, 0));
+        foreach (byte[] message in messages)
+        {
+            batch.AddRange(BitConverter.GetBytes((uint)message.Length));
+            batch.AddRange(message);
+        }
+
+        return [.. batch];
+    }
+
+    /// <summary>The messages of a batch frame, read from docs/protocol.md's layout.</summary>
+    public static List<byte[]> Unbatch(byte[] frame)
+    {
+        Assert.Equal(7, frame[2]);
+        var messages = new List<byte[]>();
+        int offset = HeaderSize;
+        while (offset < frame.Length)
+        {
+            int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(offset));
+            messages.Add(frame[(offset + 4)..(offset + 4 + length)]);
+            offset += 4 + length;
+        }
+
+        return messages;
+    }
+
+    /// <summary>The flags of a message frame's header.</summary>
+    public static uint Flags(byte[] frame) => BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(4));
+
     /// <summary>A message frame: the 32-byte header, then the payload.</summary>
     public static byte[] Message(byte[] header, byte[] payload) => [.. header, .. payload];
 
