@@ -34,6 +34,22 @@ internal sealed class LatencyHistogram
         Count += other.Count;
     }
 
+    /// <summary>The counts as text (bucket:count for each bucket that has calls), to pass between processes.</summary>
+    public string ToText() =>
+        string.Join(',', Enumerable.Range(0, Buckets).Where(i => _counts[i] > 0).Select(i => $"{i}:{_counts[i]}"));
+
+    /// <summary>Adds the counts of a histogram written by <see cref="ToText"/>.</summary>
+    public void AddText(string text)
+    {
+        foreach (string entry in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] parts = entry.Split(':');
+            long count = long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            _counts[int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)] += count;
+            Count += count;
+        }
+    }
+
     public void Clear()
     {
         Array.Clear(_counts);

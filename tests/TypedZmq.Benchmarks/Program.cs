@@ -3,8 +3,11 @@ using System.Globalization;
 using System.Text;
 using TypedZmq.Benchmarks;
 
-// dotnet run -c Release --project tests/TypedZmq.Benchmarks [-- --rounds 5 --seconds 1 --sizes 10,1024,65536]
-// (or -- --scale-out: the server-count and load-balancing measurements of ScaleOut.cs)
+// dotnet run -c Release --project tests/TypedZmq.Benchmarks [-- --rounds 5 --seconds 1 --sizes 10,1024,65536 --out F.md]
+// Writes its report to F.md (default benchmark-results.md) and the sweep's plot to F-sweep.svg, and says where.
+// -- --only "a|b": only the scenarios whose names contain a or b (and the raw baselines); no sweep.
+// -- --sweep: only the calls-in-flight and client-process sweep of Sweep.cs.
+// -- --scale-out: the server-count and load-balancing measurements of ScaleOut.cs.
 // Interleaves the scenarios in rounds (the machine is noisy: absolute times drift, ratios within a round hold) and
 // reports, per payload size, the median over rounds of each scenario's ratio to the raw NetMQ baseline of its kind.
 if (args.Length == 2 && args[0] == "--serve")
@@ -12,10 +15,16 @@ if (args.Length == 2 && args[0] == "--serve")
     return await Servers.ServeAsync(args[1]);
 }
 
+if (args.Length == 5 && args[0] == "--sweep-client")
+{
+    return await Sweep.ClientAsync(args);
+}
+
 int rounds = IntOption("--rounds", 5);
 double seconds = double.Parse(Option("--seconds", "1"), CultureInfo.InvariantCulture);
 int[] sizes = Option("--sizes", "10,1024,65536").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-string? output = OptionOrNull("--out");
+string output = Path.GetFullPath(Option("--out", "benchmark-results.md"));
+string plot = Path.ChangeExtension(output, null) + "-sweep.svg";
 string? only = OptionOrNull("--only");
 var duration = TimeSpan.FromSeconds(seconds);
 
@@ -28,14 +37,13 @@ if (args.Contains("--scale-out"))
 {
     // dotnet run -c Release --project tests/TypedZmq.Benchmarks -- --scale-out [--rounds 3 --seconds 3]
     await ScaleOut.RunAsync(rounds, duration, report);
-    Console.WriteLine(report);
-    if (output is not null)
-    {
-        File.WriteAllText(output, report.ToString());
-    }
+    return Finish();
+}
 
-    NetMQ.NetMQConfig.Cleanup(block: false);
-    return 0;
+if (args.Contains("--sweep"))
+{
+    await Sweep.RunAsync(rounds, duration, report, plot);
+    return Finish();
 }
 
 foreach (int size in sizes)
@@ -73,7 +81,7 @@ foreach (int size in sizes)
             for (int i = 0; i < scenarios.Length; i++)
             {
                 Scenario scenario = scenarios[(i + round) % scenarios.Length];
-                if (only is not null && !scenario.Name.Contains(only, StringComparison.OrdinalIgnoreCase) && scenario != scenarios[0] && scenario != scenarios[4])
+                if (!Selected(scenario.Name) && scenario != scenarios[0] && scenario != scenarios[4])
                 {
                     results[scenario].Add((double.NaN, double.NaN));
                     cpu[scenario].Add((double.NaN, double.NaN));
@@ -122,14 +130,21 @@ foreach (int size in sizes)
     }
 }
 
-Console.WriteLine(report);
-if (output is not null)
+if (only is null)
 {
-    File.WriteAllText(output, report.ToString());
+    await Sweep.RunAsync(rounds, duration, report, plot);
 }
 
-NetMQ.NetMQConfig.Cleanup(block: false);
-return 0;
+return Finish();
+
+int Finish()
+{
+    Console.WriteLine(report);
+    File.WriteAllText(output, report.ToString());
+    Console.WriteLine($"Results written to {output}" + (File.Exists(plot) && only is null ? $"; the sweep's plot to {plot}" : "") + ".");
+    NetMQ.NetMQConfig.Cleanup(block: false);
+    return 0;
+}
 
 static void AppendTable(
     StringBuilder report,
@@ -220,6 +235,11 @@ static void AppendTable(
 string Option(string name, string fallback) => OptionOrNull(name) ?? fallback;
 
 int IntOption(string name, int fallback) => int.Parse(Option(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+// --only "a|b": scenarios whose name contains a or b; "=name" selects exactly that scenario.
+bool Selected(string name) => only is null || only.Split('|').Any(o => o.StartsWith('=')
+    ? name.Equals(o[1..], StringComparison.OrdinalIgnoreCase)
+    : name.Contains(o, StringComparison.OrdinalIgnoreCase));
 
 string? OptionOrNull(string name)
 {

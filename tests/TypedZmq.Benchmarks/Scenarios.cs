@@ -26,7 +26,8 @@ internal abstract class Scenario : IAsyncDisposable
     /// <summary>Many calls in flight (compared with raw DEALER/ROUTER) or one at a time (compared with raw REQ/REP).</summary>
     public bool Concurrent { get; }
 
-    public const int InFlight = 100;
+    /// <summary>How many calls a concurrent scenario keeps in flight (100 in the main tables; the sweep varies it).</summary>
+    public int InFlight { get; set; } = 100;
 
     public abstract Task ConnectAsync(string address, string payload);
 
@@ -50,6 +51,13 @@ internal abstract class Scenario : IAsyncDisposable
     /// <summary>p50, p99 and p99.9 latency of every call of the last run, in microseconds (NaN before one); then starts afresh.</summary>
     public (double P50, double P99, double P999) TakePercentiles()
     {
+        LatencyHistogram merged = TakeHistogram();
+        return (merged.Percentile(0.50), merged.Percentile(0.99), merged.Percentile(0.999));
+    }
+
+    /// <summary>Every call of the last run in one histogram (valid until the next call); then starts afresh.</summary>
+    public LatencyHistogram TakeHistogram()
+    {
         _merged.Clear();
         foreach (LatencyHistogram histogram in _histograms ?? [])
         {
@@ -57,7 +65,7 @@ internal abstract class Scenario : IAsyncDisposable
             histogram.Clear();
         }
 
-        return (_merged.Percentile(0.50), _merged.Percentile(0.99), _merged.Percentile(0.999));
+        return _merged;
     }
 
     /// <summary>Runs <see cref="InFlight"/> loops of <paramref name="call"/> until the time is up, timing each call.</summary>

@@ -8,16 +8,7 @@ internal static class ServerProcesses
     /// <summary>Starts a server of <paramref name="kind"/> and waits for its <c>READY address</c> line.</summary>
     public static async Task<(Process Server, string Address)> StartAsync(string kind)
     {
-        string self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-        {
-            start.ArgumentList.Add(typeof(Scenario).Assembly.Location);
-        }
-
-        start.ArgumentList.Add("--serve");
-        start.ArgumentList.Add(kind);
-        Process server = Process.Start(start)!;
+        Process server = StartChild(["--serve", kind]);
         string? line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
         if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
         {
@@ -26,6 +17,24 @@ internal static class ServerProcesses
         }
 
         return (server, line["READY ".Length..]);
+    }
+
+    /// <summary>Starts this program again with <paramref name="arguments"/>, its standard input and output redirected.</summary>
+    public static Process StartChild(IEnumerable<string> arguments)
+    {
+        string self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            start.ArgumentList.Add(typeof(Scenario).Assembly.Location);
+        }
+
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
     }
 
     /// <summary>Closes the server's standard input (it exits), or kills it after 10 s.</summary>
