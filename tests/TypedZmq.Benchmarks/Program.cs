@@ -7,6 +7,7 @@ using TypedZmq.Benchmarks;
 // Writes its report to F.md (default benchmark-results.md) and the sweep's plot to F-sweep.svg, and says where.
 // -- --only "a|b": only the scenarios whose names contain a or b (and the raw baselines); no sweep.
 // -- --sweep: only the calls-in-flight and client-process sweep of Sweep.cs.
+// -- --breakdown: only where one round trip's time goes (Breakdown.cs).
 // -- --scale-out: the server-count and load-balancing measurements of ScaleOut.cs.
 // Interleaves the scenarios in rounds (the machine is noisy: absolute times drift, ratios within a round hold) and
 // reports, per payload size, the median over rounds of each scenario's ratio to the raw NetMQ baseline of its kind.
@@ -37,6 +38,12 @@ if (args.Contains("--scale-out"))
 {
     // dotnet run -c Release --project tests/TypedZmq.Benchmarks -- --scale-out [--rounds 3 --seconds 3]
     await ScaleOut.RunAsync(rounds, duration, report);
+    return Finish();
+}
+
+if (args.Contains("--breakdown"))
+{
+    await Breakdown.RunAsync(rounds, duration, report);
     return Finish();
 }
 
@@ -132,6 +139,7 @@ foreach (int size in sizes)
 
 if (only is null)
 {
+    await Breakdown.RunAsync(rounds, duration, report);
     await Sweep.RunAsync(rounds, duration, report, plot);
 }
 
