@@ -57,6 +57,21 @@ public sealed class InteropTests
         Assert.True(server.ConnectionsLost <= 1, $"{server.ConnectionsLost} connections lost"); // at most the script closing at its end (maybe not read yet), never one to heartbeats during the pause
     }
 
+    [Fact]
+    public async Task A_pyzmq_client_following_the_protocol_document_is_invited_to_batch_and_gets_a_batch_answered()
+    {
+        string python = FindPythonWithZmq();
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = RpcServerKind.Concurrent });
+        server.AddService<HelloWorld.Contracts.IGreeter>(new Greeter(TextWriter.Null));
+        server.Start();
+        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "batch_client.py");
+
+        string output = await RunAsync(python, [script, server.BoundEndpoint!]);
+
+        Assert.Contains("invited: True", output);
+        Assert.Contains("batched replies: 2=World 3=World 4=World in 1 message(s)", output); // served in one turn, answered in one batch
+    }
+
     [Theory]
     [InlineData(RpcServerKind.Reply)]
     [InlineData(RpcServerKind.Concurrent)]
