@@ -69,6 +69,27 @@ public sealed class BatchTests
     }
 
     [Fact]
+    public async Task Peers_whose_largest_message_is_smaller_than_a_batch_never_say_they_read_batches()
+    {
+        // ZeroMQ drops the connection of a peer that sends more than MaxMessageSize: with a limit under the largest
+        // batch, neither side invites batches.
+        using var server = TestServer.Start(Transport.Tcp, new RpcServerOptions { Endpoint = "x", Kind = RpcServerKind.Concurrent, MaxMessageSize = 32 * 1024 });
+        using (var peer = new RawPeer(server.Endpoint))
+        {
+            byte[] reply = Assert.Single(peer.Exchange(Add(1, 1, 1)));
+            Assert.Equal(0u, Flags(reply) & BatchesWelcome);
+        }
+
+        using var router = new ScriptedRouter();
+        using var client = new RpcClient(new RpcClientOptions { Endpoint = router.Endpoint, Channel = RpcChannelKind.Multiplexed, MaxMessageSize = 32 * 1024 });
+        Task<int> call = client.CreateProxy<IShapes>().AddAsync(1, 2);
+        List<byte[]> requests = router.ReceiveRequests(1, out _);
+        Assert.Equal(0u, Flags(requests[0]) & BatchesWelcome);
+        router.AnswerSums(requests, invite: true, asBatch: false);
+        Assert.Equal(3, await call);
+    }
+
+    [Fact]
     public void A_failing_call_in_a_batch_fails_alone()
     {
         using var server = TestServer.Start(Transport.Tcp, RpcServerKind.Concurrent);

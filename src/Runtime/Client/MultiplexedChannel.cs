@@ -46,6 +46,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private long _sendStamp; // marks the links one send has tried
     private List<ServerLink>? _closing; // removed links whose last call ended: closed on the next timer tick
     private readonly int _maxInFlightPerServer;
+    private readonly bool _batchesWelcome; // this client reads batched answers: its MaxMessageSize takes the largest batch
 
     // Poller thread: calls not sent yet (no connection up, every server at its bound, or every send queue full), oldest
     // first; sent as soon as a server can take them, failed at their deadline. Entries whose call left are skipped.
@@ -74,6 +75,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _severalServers = options.HasSeveralServers;
         _roundRobin = options.LoadBalancing == RpcLoadBalancing.RoundRobin;
         _maxInFlightPerServer = options.MaxCallsInFlightPerServer ?? int.MaxValue;
+        _batchesWelcome = options.MaxMessageSize >= MessageBatch.MaxFrameSize;
         _commands = new PollerMailbox<Command>(OnCommand, afterBatch: SendBatches);
         _deadlineTimer = new NetMQTimer(DeadlineCheckInterval) { Enable = false };
         _deadlineTimer.Elapsed += OnDeadlineTimer;
@@ -252,7 +254,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         RpcRequest request = call.Request!;
         request.NoteAttempt(call.Attempt);
         var header = new RpcHeader(MessageKind.Request, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId,
-            call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt) | RpcHeader.BatchesWelcomeFlag); // this channel reads batched replies
+            call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt) | (_batchesWelcome ? RpcHeader.BatchesWelcomeFlag : 0));
         List<ServerLink> links = _links;
         int count = links.Count;
         if (count == 0)
@@ -327,6 +329,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                 Frames.WriteBody(Batch(link).Add(size), header, request.Metadata, request.Payload, _sealer);
                 link.BatchedCalls.Add(call.RequestId);
                 call.Link = link;
+                call.SentOnConnection = link.Connection;
                 link.InFlight++;
                 return true;
             }
@@ -338,6 +341,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         }
 
         call.Link = link;
+        call.SentOnConnection = link.Connection;
         link.InFlight++;
         return true;
     }
@@ -470,6 +474,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     private void OnDisconnected(ServerLink link)
     {
         link.ReadsBatches = false; // whatever answers next may be another server, of another version: it says so again
+        link.Connection++;
         if (_disposed || link.InFlight == 0)
         {
             return;
@@ -620,6 +625,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         if (link.ReadsBatches && !link.IsDisposed)
         {
             // After the request, if it still waits in this turn's batch: the server reads them in order.
+            if (link.Batch is { IsFull: true })
+            {
+                SendBatch(link); // a flood of cancels keeps each batch under the limit too
+            }
+
             Frames.WriteBody(Batch(link).Add(Frames.BodySize(cancel, null, 0, _sealer)), cancel, null, ReadOnlySpan<byte>.Empty, _sealer);
             return;
         }
@@ -731,11 +741,6 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             return;
         }
 
-        if (outer.WelcomesBatches)
-        {
-            link.ReadsBatches = true; // this server reads batched requests from now on (docs/protocol.md, "Batches")
-        }
-
         if (_pending.TryGetValue(outer.RequestId, out PendingCall? call))
         {
             RpcHeader reply = outer;
@@ -744,8 +749,19 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             {
                 // Not from the pinned server (or changed on the way): dropped, so that whoever can inject
                 // messages cannot fail a call; the real reply may still come, or the deadline ends the call.
+                return;
             }
-            else if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
+
+            if (outer.WelcomesBatches && _batchesWelcome && call.Link == link && call.SentOnConnection == link.Connection &&
+                (_sealer is null || outer.Kind == MessageKind.SealedReply))
+            {
+                // This server reads batched requests from now on (docs/protocol.md, "Batches"). Taken only from an
+                // answer to an attempt sent on the current connection (a late reply read after a disconnect speaks
+                // for the old one) and, in secure mode, only from a sealed answer.
+                link.ReadsBatches = true;
+            }
+
+            if (reply.Kind == MessageKind.Error && reply.Status is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded)
             {
                 // The server could not take it (or it expired in its queue): the same rules as a timeout, if
                 // it is about the attempt in flight on this server. An earlier attempt's refusal, arriving
@@ -897,6 +913,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
         /// <summary>The server the current attempt was sent to, until it ends; null between attempts (poller thread).</summary>
         public ServerLink? Link { get; set; }
+
+        /// <summary>Which connection of <see cref="Link"/> the current attempt went out on (<see cref="ServerLink.Connection"/>).</summary>
+        public int SentOnConnection { get; set; }
 
         /// <summary>When to send the next attempt (Stopwatch timestamp), or 0 when none is scheduled.</summary>
         public long ResendAt { get; set; }

@@ -69,6 +69,9 @@ internal sealed class ServerLink : IDisposable
     /// <summary>The server said (in a reply's flags) that it reads batched requests; false again once the connection drops.</summary>
     public bool ReadsBatches { get; set; }
 
+    /// <summary>Counts the connections this link lost: an answer is from the current one only if its attempt was sent since.</summary>
+    public int Connection { get; set; }
+
     /// <summary>Requests (and cancels) waiting for the end of the poller's turn; created on first use.</summary>
     public TypedZmq.Protocol.MessageBatch? Batch { get; set; }
 

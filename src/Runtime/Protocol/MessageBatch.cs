@@ -31,6 +31,13 @@ internal sealed class MessageBatch
 
     private const int LengthSize = 4;
 
+    /// <summary>
+    /// The largest frame a batch of this implementation can be: it is sent once it passes <see cref="SendAtSize"/>, so
+    /// at most one message of <see cref="MaxBatchedMessageSize"/> over it. A peer only says it reads batches when its own
+    /// largest message (MaxMessageSize, where ZeroMQ drops the connection) is at least this.
+    /// </summary>
+    public const int MaxFrameSize = RpcHeader.Size + SendAtSize + LengthSize + MaxBatchedMessageSize;
+
     private byte[]? _buffer;
     private int _length; // bytes written, from the start of the buffer (which leaves room for the batch header)
 

@@ -37,6 +37,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     private int _connectionsLost;
     private readonly HashSet<(RpcPeer Peer, ulong RequestId)> _cancelledQueued = new(); // waiting, but nobody waits for them
     private readonly List<Peer> _batched = new(); // peers with answers batched in this turn of the poller
+    private readonly bool _batchesWelcome; // MaxMessageSize takes the largest batch: this server invites them
 
     public RouterLoop(RpcServerOptions options, RequestHandler handler)
     {
@@ -52,6 +53,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
         _poller = new NetMQPoller { _socket };
         _completions.AttachTo(_poller);
         _socket.ReceiveReady += OnRequestReady;
+        _batchesWelcome = options.MaxMessageSize >= MessageBatch.MaxFrameSize;
     }
 
     public string BoundEndpoint { get; }
@@ -98,7 +100,7 @@ internal sealed class RouterLoop : IServerLoop, IReplySender
     // Poller thread. A ROUTER drops a reply to a peer that is gone or whose queue is full; it never blocks.
     public void Send(byte[][]? route, in RpcHeader header, ReadOnlySpan<byte> payload)
     {
-        if (route is not { Length: 1 } || route[0].Length != 5 || !_peers.TryGetValue(KeyOf(route[0]), out Peer? peer))
+        if (!_batchesWelcome || route is not { Length: 1 } || route[0].Length != 5 || !_peers.TryGetValue(KeyOf(route[0]), out Peer? peer))
         {
             // Through a proxy (or to a peer gone meanwhile): plain messages only, and no invitation to batch, since
             // whatever sits between might deal a batch to a server that cannot read it.
