@@ -143,6 +143,20 @@ internal static class ContractSymbols
         return true;
     }
 
+    /// <summary>Whether <paramref name="type"/> is <c>System.Collections.Generic.IAsyncEnumerable&lt;T&gt;</c> (a stream), and of what.</summary>
+    public static bool IsAsyncEnumerable(ITypeSymbol type, out ITypeSymbol? element)
+    {
+        element = null;
+        if (type is not INamedTypeSymbol { Name: "IAsyncEnumerable", TypeArguments.Length: 1 } named ||
+            named.ContainingNamespace?.ToDisplayString() != "System.Collections.Generic")
+        {
+            return false;
+        }
+
+        element = named.TypeArguments[0];
+        return true;
+    }
+
     /// <summary>Why a return type cannot be sent back, or null when it can.</summary>
     public static string? UnsupportedReturnReason(IMethodSymbol method)
     {
@@ -157,7 +171,9 @@ internal static class ContractSymbols
             { IsRefLikeType: true } => "a ref struct cannot be serialized; return an array or a class instead",
             ITypeParameterSymbol => "use a concrete type",
             { TypeKind: TypeKind.Pointer or TypeKind.FunctionPointer } => "return a value instead of a pointer",
-            INamedTypeSymbol { Name: "IAsyncEnumerable" or "IAsyncEnumerator" } => "streaming is not supported yet; return a collection",
+            INamedTypeSymbol { Name: "IAsyncEnumerator" } => "return IAsyncEnumerable<T> to stream, or a collection",
+            _ when IsTaskLike(type, out _, out ITypeSymbol? inner) && inner is not null && IsAsyncEnumerable(inner, out _) =>
+                "return IAsyncEnumerable<T> itself, not wrapped in a task: the stream opens when the caller enumerates it",
             _ => null,
         };
     }

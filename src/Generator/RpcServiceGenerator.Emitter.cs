@@ -26,6 +26,7 @@ public sealed partial class RpcServiceGenerator
         /// <summary>The name the dispatcher's call parameter and the methods list take; contract names are kept off them.</summary>
         private const string CallParameter = "call";
         private const string AllMethods = "All";
+        private const string StreamToken = "__tzmqStreamToken";
 
         private static readonly string GeneratedCode =
             $"[global::System.CodeDom.Compiler.GeneratedCode(\"TypedZmq.Generator\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
@@ -151,6 +152,7 @@ public sealed partial class RpcServiceGenerator
                     ReturnKind.Task => $"return this._channel.InvokeAsync(__tzmqRequest, {tokenArgument});",
                     ReturnKind.TaskOfT => $"return this._channel.InvokeAsync<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
                     ReturnKind.ValueTask => $"return this._channel.InvokeValueTaskAsync(__tzmqRequest, {tokenArgument});",
+                    ReturnKind.AsyncEnumerable => $"return this._channel.InvokeStream<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
                     _ => $"return this._channel.InvokeValueTaskAsync<{m.ResultType}>(__tzmqRequest, {tokenArgument});",
                 });
                 w.CloseBrace();
@@ -197,7 +199,8 @@ public sealed partial class RpcServiceGenerator
                     ParameterModel p = m.Parameters[i];
                     if (p.IsCancellationToken)
                     {
-                        arguments[i] = CallParameter + ".CancellationToken";
+                        // A stream's producer outlives the call that opens it: it gets the stream's own token.
+                        arguments[i] = m.ReturnKind == ReturnKind.AsyncEnumerable ? StreamToken : CallParameter + ".CancellationToken";
                         continue;
                     }
 
@@ -218,6 +221,9 @@ public sealed partial class RpcServiceGenerator
                         break;
                     case ReturnKind.Value:
                         w.WriteLine($"return {CallParameter}.Complete<{m.ResultType}>({invocation});");
+                        break;
+                    case ReturnKind.AsyncEnumerable:
+                        w.WriteLine($"return {CallParameter}.OpenStreamAsync<{m.ResultType}>({StreamToken} => {invocation});");
                         break;
                     case ReturnKind.Task:
                     case ReturnKind.ValueTask:

@@ -55,7 +55,7 @@ public sealed partial class RpcServiceGenerator
             {
                 if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary } method)
                 {
-                    methods.Add(BuildMethod(method, declaring, schemas));
+                    methods.Add(BuildMethod(method, declaring, schemas, compilation));
                 }
             }
 
@@ -72,7 +72,7 @@ public sealed partial class RpcServiceGenerator
                 schemas.Definitions);
         }
 
-        private static MethodModel BuildMethod(IMethodSymbol method, INamedTypeSymbol declaring, PayloadSchemaBuilder schemas)
+        private static MethodModel BuildMethod(IMethodSymbol method, INamedTypeSymbol declaring, PayloadSchemaBuilder schemas, Compilation compilation)
         {
             string[] argumentSchemas = method.Parameters
                 .Where(static p => !ContractSymbols.IsCancellationToken(p.Type))
@@ -104,6 +104,15 @@ public sealed partial class RpcServiceGenerator
                 resultType = taskResult?.ToDisplayString(ContractSymbols.CodeFormat);
                 resultSchema = taskResult is null ? null : schemas.For(taskResult);
             }
+            else if (ContractSymbols.IsAsyncEnumerable(method.ReturnType, out ITypeSymbol? element))
+            {
+                // A stream answers each pull with a chunk, (bool more, T[] items): its layout is what the wire carries.
+                kind = ReturnKind.AsyncEnumerable;
+                resultType = element!.ToDisplayString(ContractSymbols.CodeFormat);
+                INamedTypeSymbol chunk = compilation.GetTypeByMetadataName("System.ValueTuple`2")!.Construct(
+                    compilation.GetSpecialType(SpecialType.System_Boolean), compilation.CreateArrayTypeSymbol(element));
+                resultSchema = schemas.For(chunk);
+            }
             else
             {
                 kind = ReturnKind.Value;
@@ -120,7 +129,7 @@ public sealed partial class RpcServiceGenerator
                 ContractSymbols.Signature(method),
                 ContractSymbols.MethodId(method),
                 new EquatableArray<ParameterModel>(parameters),
-                ContractSymbols.IsIdempotent(method),
+                ContractSymbols.IsIdempotent(method) && kind != ReturnKind.AsyncEnumerable, // a stream is never opened twice by a retry
                 new EquatableArray<string>(argumentSchemas),
                 resultSchema);
         }

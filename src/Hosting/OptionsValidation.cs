@@ -33,6 +33,13 @@ internal sealed class ServerOptionsValidator(ConfigurationPaths paths) : IValida
 
         Positive(failures, name, "server", options.MaxConcurrentCalls, Setting("MaxConcurrentCalls"));
         Positive(failures, name, "server", options.MaxCallsPerPeer, Setting("MaxCallsPerPeer"));
+        Positive(failures, name, "server", options.MaxOpenStreams, Setting("MaxOpenStreams"));
+        Positive(failures, name, "server", options.MaxOpenStreamsPerPeer, Setting("MaxOpenStreamsPerPeer"));
+        if (options.StreamIdleTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"TypedZmq server '{name}': {Setting("StreamIdleTimeout")} is {options.StreamIdleTimeout}; it must be positive.");
+        }
+
         Positive(failures, name, "server", options.MaxMessageSize, Setting("MaxMessageSize"));
         NotNegative(failures, name, "server", options.MaxQueuedRequests, Setting("MaxQueuedRequests"));
         NotNegative(failures, name, "server", options.ReplyCacheSize, Setting("ReplyCacheSize"));
@@ -106,6 +113,11 @@ internal sealed class ClientOptionsValidator(ConfigurationPaths paths) : IValida
         if (options.RetryBackoff < TimeSpan.Zero)
         {
             failures.Add($"TypedZmq client '{name}': {Setting("RetryBackoff")} is {options.RetryBackoff}; it must not be negative.");
+        }
+
+        if (options.StreamCredit is < 1 or > 65_536)
+        {
+            failures.Add($"TypedZmq client '{name}': {Setting("StreamCredit")} is {options.StreamCredit}; it must be 1 to 65,536.");
         }
 
         if (options.MaxCallsInFlightPerServer is { } bound)

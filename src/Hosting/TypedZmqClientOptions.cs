@@ -35,6 +35,9 @@ public sealed class TypedZmqClientOptions
     /// <summary>See <see cref="RpcClientOptions.MaxCallsInFlightPerServer"/>.</summary>
     public int? MaxCallsInFlightPerServer { get; set; }
 
+    /// <summary>See <see cref="RpcClientOptions.StreamCredit"/>.</summary>
+    public int StreamCredit { get; set; } = 64;
+
     /// <summary>See <see cref="RpcClientOptions.HeartbeatInterval"/>.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -20,7 +20,7 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
         // Security compares by reference (a record's default for a class without Equals): two key sets never share a client.
         var key = new Key(settings.Endpoint, settings.Channel, settings.Timeout, settings.MaxAttempts, settings.RetryBackoff,
             settings.RetryNonIdempotentCalls, settings.MaxMessageSize, settings.Security, settings.HeartbeatInterval, settings.HeartbeatTimeout, settings.LoadBalancing,
-            settings.MaxCallsInFlightPerServer);
+            settings.MaxCallsInFlightPerServer, settings.StreamCredit);
         lock (_clients)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -40,6 +40,7 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
                     HeartbeatTimeout = settings.HeartbeatTimeout,
                     LoadBalancing = settings.LoadBalancing,
                     MaxCallsInFlightPerServer = settings.MaxCallsInFlightPerServer,
+                    StreamCredit = settings.StreamCredit,
                     LoggerFactory = loggers,
                 });
                 _clients.Add(key, client);
@@ -66,5 +67,5 @@ internal sealed class TypedZmqClientPool(IOptionsMonitor<TypedZmqClientOptions> 
     private readonly record struct Key(
         string? Endpoint, RpcChannelKind Channel, TimeSpan Timeout, int MaxAttempts, TimeSpan RetryBackoff, bool RetryNonIdempotentCalls,
         long MaxMessageSize, RpcClientSecurity? Security, TimeSpan HeartbeatInterval, TimeSpan HeartbeatTimeout,
-        RpcLoadBalancing LoadBalancing, int? MaxCallsInFlightPerServer);
+        RpcLoadBalancing LoadBalancing, int? MaxCallsInFlightPerServer, int StreamCredit);
 }

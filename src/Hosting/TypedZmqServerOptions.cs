@@ -23,6 +23,15 @@ public sealed class TypedZmqServerOptions
     /// <summary>See <see cref="RpcServerOptions.MaxCallsPerPeer"/>.</summary>
     public int MaxCallsPerPeer { get; set; } = 1024;
 
+    /// <summary>See <see cref="RpcServerOptions.MaxOpenStreams"/>.</summary>
+    public int MaxOpenStreams { get; set; } = 1000;
+
+    /// <summary>See <see cref="RpcServerOptions.MaxOpenStreamsPerPeer"/>.</summary>
+    public int MaxOpenStreamsPerPeer { get; set; } = 100;
+
+    /// <summary>See <see cref="RpcServerOptions.StreamIdleTimeout"/>.</summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>
     /// See <see cref="RpcServerOptions.StopTimeout"/>. The host's own shutdown timeout still applies: the server stops
     /// draining when the host stops waiting.

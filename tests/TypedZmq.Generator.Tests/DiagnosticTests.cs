@@ -116,7 +116,8 @@ public sealed class DiagnosticTests
     }
 
     [Theory]
-    [InlineData("System.Collections.Generic.IAsyncEnumerable<int> Stream();", "Stream", "streaming is not supported yet")]
+    [InlineData("System.Collections.Generic.IAsyncEnumerator<int> Stream();", "Stream", "return IAsyncEnumerable<T> to stream")]
+    [InlineData("System.Threading.Tasks.Task<System.Collections.Generic.IAsyncEnumerable<int>> Stream();", "Stream", "not wrapped in a task")]
     [InlineData("ref int Slot();", "Slot", "ref returns are not supported")]
     [InlineData("System.Span<byte> Buffer();", "Buffer", "a ref struct cannot be serialized")]
     public async Task TZMQ0008_unsupported_return_types(string method, string span, string reason)
@@ -130,6 +131,28 @@ public sealed class DiagnosticTests
             """));
 
         AssertDiagnostic(d, "TZMQ0008", DiagnosticSeverity.Error, span, reason);
+    }
+
+    [Fact]
+    public async Task A_stream_result_is_accepted_and_a_stream_argument_is_TZMQ0023()
+    {
+        Assert.Empty(await AnalyzeAsync("""
+            [TypedZmq.RpcService]
+            public interface IFeed
+            {
+                System.Collections.Generic.IAsyncEnumerable<string> Tail(int from, System.Threading.CancellationToken cancellationToken);
+            }
+            """));
+
+        Diagnostic d = Assert.Single(await AnalyzeAsync("""
+            [TypedZmq.RpcService]
+            public interface IUpload
+            {
+                int Sum(System.Collections.Generic.IAsyncEnumerable<int> values);
+            }
+            """));
+
+        AssertDiagnostic(d, "TZMQ0023", DiagnosticSeverity.Error, "values", "cannot take a stream as an argument yet");
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class ContractAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnsupportedReturnType,
         DiagnosticDescriptors.DuplicateMethodId,
         DiagnosticDescriptors.NotSerializable,
+        DiagnosticDescriptors.StreamArgument,
         DiagnosticDescriptors.DuplicateService,
         DiagnosticDescriptors.DuplicateServiceId);
 

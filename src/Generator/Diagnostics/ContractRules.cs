@@ -135,6 +135,10 @@ internal static class ContractRules
                     problems.Add(new ContractProblem(DiagnosticDescriptors.CancellationTokenNotLast, parameterLocation, parameter.Name, method.Name));
                 }
             }
+            else if (ContractSymbols.IsAsyncEnumerable(parameter.Type, out _))
+            {
+                problems.Add(new ContractProblem(DiagnosticDescriptors.StreamArgument, parameterLocation, parameter.Name, method.Name));
+            }
             else if (!MemoryPackTypes.IsSerializable(parameter.Type))
             {
                 problems.Add(new ContractProblem(
@@ -155,7 +159,7 @@ internal static class ContractRules
 
         ITypeSymbol? result = ContractSymbols.IsTaskLike(method.ReturnType, out _, out ITypeSymbol? taskResult)
             ? taskResult
-            : method.ReturnType;
+            : ContractSymbols.IsAsyncEnumerable(method.ReturnType, out ITypeSymbol? element) ? element : method.ReturnType;
         if (result is not null && !MemoryPackTypes.IsSerializable(result))
         {
             problems.Add(new ContractProblem(

@@ -63,6 +63,14 @@ internal static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor StreamArgument = new(
+        id: "TZMQ0023",
+        title: "Stream arguments are not supported yet",
+        messageFormat: "Parameter '{0}' of method '{1}' is an IAsyncEnumerable<T>: TypedZmq streams results (return IAsyncEnumerable<T>) but cannot take a stream as an argument yet; send the items in a collection, or in several calls",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor DuplicateService = new(
         id: "TZMQ0011",
         title: "Generate each service once",

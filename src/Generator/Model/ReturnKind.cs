@@ -9,4 +9,7 @@ internal enum ReturnKind
     TaskOfT,
     ValueTask,
     ValueTaskOfT,
+
+    /// <summary><c>IAsyncEnumerable&lt;T&gt;</c>: a stream of results, pulled by the client in chunks.</summary>
+    AsyncEnumerable,
 }

@@ -65,6 +65,9 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     // Poller thread only.
     private readonly Dictionary<ulong, PendingCall> _pending = new();
 
+    // Poller thread: the server each open stream lives on (by the request id that opened it): its pulls go there.
+    private readonly Dictionary<ulong, ServerLink> _streamLinks = new();
+
     private volatile bool _disposed;
 
     public MultiplexedChannel(RpcClientOptions options)
@@ -135,6 +138,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         _pending.Clear();
         while (_commands.TryTake(out Command command))
         {
+            if (command.ForgetStream != 0)
+            {
+                continue;
+            }
+
             command.Call.Fail(CallPolicy.DisposedWhileWaiting(command.Call.Method));
             command.Request?.Return();
         }
@@ -195,10 +203,22 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     // A closed mailbox means Dispose runs: it fails every pending call itself.
     private void RequestCancellation(PendingCall call) => _commands.TryPost(new Command(call, null));
 
+    /// <inheritdoc/>
+    internal override bool PrefetchesStreams => true;
+
+    /// <inheritdoc/>
+    internal override void ForgetStream(ulong streamId) => _commands.TryPost(new Command(null!, null, streamId));
+
     // Poller thread.
     private void OnCommand(Command command)
     {
         PendingCall call = command.Call;
+        if (command.ForgetStream != 0)
+        {
+            _streamLinks.Remove(command.ForgetStream);
+            return;
+        }
+
         if (command.Request is not { } request)
         {
             // A cancellation: forget the call, and tell the server, which stops it (or drops it from its queue). It may not
@@ -221,6 +241,14 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         if (call.IsCompleted)
         {
             request.Return(); // cancelled before it was sent: do not send it at all
+            return;
+        }
+
+        if (request.StreamId != 0 && (!_streamLinks.TryGetValue(request.StreamId, out ServerLink? home) || home.IsDisposed))
+        {
+            request.Return();
+            call.Fail(new RpcException(RpcStatus.Unavailable,
+                $"{call.Method}: the connection to the server that holds this stream is gone; the stream ended. Enumerate the method again for a new one."));
             return;
         }
 
@@ -257,6 +285,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             call.Deadline.UnixMilliseconds, request.HeaderFlags(call.Attempt) | (_batchesWelcome ? RpcHeader.BatchesWelcomeFlag : 0));
         List<ServerLink> links = _links;
         int count = links.Count;
+        if (request.StreamId != 0)
+        {
+            // A pull goes to the server that holds its stream, or nowhere: OnCommand fails it if that server is gone.
+            return _streamLinks.TryGetValue(request.StreamId, out ServerLink? home) && !home.IsDisposed && TrySendOn(home, call, header, request);
+        }
+
         if (count == 0)
         {
             return false; // every server left the set: the call waits for one to come
@@ -779,6 +813,11 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
                     SendCancel(call, current); // an earlier attempt answered: the current one's server may stop
                 }
 
+                if (call.Request is { OpensStream: true } && reply.Kind == MessageKind.Reply)
+                {
+                    _streamLinks[outer.RequestId] = link; // its pulls go to this server
+                }
+
                 EndAttempt(call);
                 call.ReleaseRequest();
                 call.Complete(reply, payload);
@@ -871,11 +910,15 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
     private readonly struct Command
     {
-        public Command(PendingCall call, RpcRequest? request)
+        public Command(PendingCall call, RpcRequest? request, ulong forgetStream = 0)
         {
             Call = call;
             Request = request;
+            ForgetStream = forgetStream;
         }
+
+        /// <summary>Nonzero: not a call, but a stream that ended, whose server the channel forgets.</summary>
+        public ulong ForgetStream { get; }
 
         public PendingCall Call { get; }
 

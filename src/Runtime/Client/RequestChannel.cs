@@ -56,6 +56,12 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    internal override string? StreamsUnsupported => _endpoints.Length > 1
+        ? "a stream's pulls must reach the server that opened it, and a REQ socket deals each request to the next of its " +
+          $"{_endpoints.Length} endpoints: use the multiplexed channel (RpcChannelKind.Multiplexed) for streams across several servers."
+        : null;
+
     public void Dispose()
     {
         if (_disposed)

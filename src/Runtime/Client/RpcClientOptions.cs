@@ -13,6 +13,7 @@ public sealed class RpcClientOptions
     private int _maxAttempts = 3;
     private TimeSpan _retryBackoff = TimeSpan.FromMilliseconds(100);
     private long _maxMessageSize = RpcServerOptions.DefaultMaxMessageSize;
+    private int _streamCredit = 64;
     private int? _maxCallsInFlightPerServer;
 
     /// <summary>
@@ -92,6 +93,18 @@ public sealed class RpcClientOptions
     {
         get => _maxCallsInFlightPerServer;
         init => _maxCallsInFlightPerServer = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxCallsInFlightPerServer), value, "Must be positive, or null for no bound.");
+    }
+
+    /// <summary>
+    /// How many items of a stream (a method returning <c>IAsyncEnumerable&lt;T&gt;</c>) the client asks for in one pull:
+    /// the server's producer never runs more than this ahead of what the client has asked for, so a slow reader bounds
+    /// the server's memory (docs/streams.md). Larger values mean fewer round trips for streams of small items; every
+    /// chunk must fit <see cref="MaxMessageSize"/>. Default 64; 1 to 65,536.
+    /// </summary>
+    public int StreamCredit
+    {
+        get => _streamCredit;
+        init => _streamCredit = value is >= 1 and <= 65_536 ? value : throw new ArgumentOutOfRangeException(nameof(StreamCredit), value, "Must be 1 to 65,536.");
     }
 
     /// <summary>

@@ -88,6 +88,63 @@ public abstract class RpcChannel
     public Task<TResult> InvokeAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
     {
         Prepare(request);
+        return SendAsync<TResult>(request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Calls a method that returns <see cref="IAsyncEnumerable{T}"/>: enumerating the result opens a stream on the
+    /// server and pulls its items in chunks (docs/streams.md). Enumerate it once; call the method again for another.
+    /// </summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="request">The encoded request that opens the stream; consumed when the stream opens.</param>
+    /// <param name="cancellationToken">Ends the stream, on both sides.</param>
+    /// <returns>The stream's items, in order.</returns>
+    public IAsyncEnumerable<T> InvokeStream<T>(RpcRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new ClientStream<T>(this, request, cancellationToken);
+    }
+
+    /// <summary>The stream's credit per pull (see <see cref="RpcClientOptions.StreamCredit"/>).</summary>
+    internal int StreamCredit => _options?.StreamCredit ?? 64;
+
+    /// <summary>Whether a stream asks for its next chunk while its reader reads this one (channels that can have several calls in flight).</summary>
+    internal virtual bool PrefetchesStreams => false;
+
+    /// <summary>Why this channel cannot carry streams, or null when it can.</summary>
+    internal virtual string? StreamsUnsupported => null;
+
+    /// <summary>A stream ended: the channel forgets where it was open.</summary>
+    internal virtual void ForgetStream(ulong streamId)
+    {
+    }
+
+    /// <summary>Opens a stream: like <see cref="InvokeAsync{TResult}"/>, and says which request id names it.</summary>
+    internal Task<TResult> OpenStreamAsync<TResult>(RpcRequest request, CancellationToken cancellationToken, out ulong streamId)
+    {
+        Prepare(request);
+        request.OpensStream = true;
+        streamId = request.RequestId;
+        return SendAsync<TResult>(request, cancellationToken);
+    }
+
+    /// <summary>Pulls a stream's next chunk (or, with a credit of 0, ends it): never retried, no deadline of its own.</summary>
+    internal Task<TResult> PullStreamAsync<TResult>(RpcMethod method, ulong streamId, int credit, CancellationToken cancellationToken)
+    {
+        RpcRequest pull = CreateRequest(method);
+        pull.Write(streamId);
+        pull.Write(credit);
+        Prepare(pull);
+        pull.StreamId = streamId;
+        if (credit > 0)
+        {
+            pull.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // a stream may wait long for its next item; cancel it to stop
+        }
+        return SendAsync<TResult>(pull, cancellationToken);
+    }
+
+    private Task<TResult> SendAsync<TResult>(RpcRequest request, CancellationToken cancellationToken)
+    {
         RpcClientContinuation? pipeline = Pipeline;
         return pipeline is null
             ? InvokeCoreAsync<TResult>(request, cancellationToken)

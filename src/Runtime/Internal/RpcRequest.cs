@@ -45,11 +45,18 @@ public sealed class RpcRequest
     /// <summary>Metadata to send with the request, or null for none.</summary>
     internal RpcMetadata? Metadata { get; set; }
 
+    /// <summary>For a pull of a stream: the id of the request that opened it (0 otherwise). Pulls go where the stream is.</summary>
+    internal ulong StreamId { get; set; }
+
+    /// <summary>The request opens a stream: the multiplexed channel remembers which server answered it.</summary>
+    internal bool OpensStream { get; set; }
+
     /// <summary>The interceptors' view of the call, when there are interceptors (told how many attempts were made).</summary>
     internal RpcClientContext? Context { get; set; }
 
     /// <summary>The header flags of attempt <paramref name="attempt"/>: metadata present, attempt number.</summary>
-    internal uint HeaderFlags(int attempt) => RpcHeader.RequestFlags(Metadata is { Count: > 0 }, attempt);
+    internal uint HeaderFlags(int attempt) =>
+        RpcHeader.RequestFlags(Metadata is { Count: > 0 }, attempt) | (StreamId != 0 ? RpcHeader.StreamPullFlag : 0);
 
     /// <summary>Notes that attempt <paramref name="attempt"/> is being made (for the interceptors' view).</summary>
     internal void NoteAttempt(int attempt)
@@ -104,6 +111,8 @@ public sealed class RpcRequest
         _method = null;
         Metadata = null;
         Context = null;
+        StreamId = 0;
+        OpensStream = false;
         _payload.Reset();
         if (t_cached is null)
         {

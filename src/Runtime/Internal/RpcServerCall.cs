@@ -21,6 +21,15 @@ public sealed class RpcServerCall
     private bool _argumentsChecked;
     private RpcCallContext? _context;
 
+    // Streams: the server's open streams, who this call's client is, and whether the call is a pull of one.
+    private Server.ServerStreams? _streams;
+    private object? _streamOwner;
+    private RpcPeer? _connection;
+    private ulong _requestId;
+
+    /// <summary>The most items one pull may ask for.</summary>
+    internal const int MaxStreamCredit = 65_536;
+
     /// <summary>The call's context (null only for calls made outside a server, in tests).</summary>
     internal RpcCallContext? Context => _context;
     private bool _captureResult;
@@ -164,6 +173,68 @@ public sealed class RpcServerCall
         return AwaitAndWrite(task);
     }
 
+    /// <summary>
+    /// Opens a stream: a method returning <see cref="System.Collections.Generic.IAsyncEnumerable{T}"/>. The producer is
+    /// started with the stream's own token, which fires when the client stops reading, its connection ends, the stream
+    /// stays unread too long or the server stops; the client then pulls the items in chunks (docs/streams.md).
+    /// </summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="open">Calls the implementation with the stream's token.</param>
+    /// <returns>A completed value task: the reply says the stream is open.</returns>
+    /// <exception cref="RpcException">With <see cref="RpcStatus.Unavailable"/> when the server's stream limits are reached.</exception>
+    public ValueTask OpenStreamAsync<T>(Func<CancellationToken, System.Collections.Generic.IAsyncEnumerable<T>> open)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        if (_streams is null || _streamOwner is null || _connection is null)
+        {
+            throw new RpcException(RpcStatus.Internal, "streams are served by an RpcServer; this call was not made through one.");
+        }
+
+        _streams.Open(_streamOwner, _connection, _requestId, open);
+        WriteResult<(bool, T[])>((true, Array.Empty<T>()));
+        return default;
+    }
+
+    /// <summary>Whether the call is a pull of an open stream rather than a call of its method.</summary>
+    internal bool IsStreamPull { get; private set; }
+
+    internal void SetStream(Server.ServerStreams streams, object owner, RpcPeer connection, ulong requestId, bool pull)
+    {
+        _streams = streams;
+        _streamOwner = owner;
+        _connection = connection;
+        _requestId = requestId;
+        IsStreamPull = pull;
+    }
+
+    /// <summary>Serves a pull: its payload is the stream's id (uint64) and the credit (int32, 1 to 65,536 items).</summary>
+    internal ValueTask PullStreamAsync()
+    {
+        ReadOnlySpan<byte> payload = _arguments.Span;
+        if (payload.Length != 12)
+        {
+            throw new RpcException(RpcStatus.BadRequest, $"a stream pull carries 12 bytes (stream id, credit), not {payload.Length}; see docs/protocol.md, \"Streams\".");
+        }
+
+        ulong id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(payload);
+        int credit = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(payload.Slice(8));
+        if (credit is < 0 or > MaxStreamCredit)
+        {
+            throw new RpcException(RpcStatus.BadRequest, $"a stream pull asks for {credit} items; the credit is 0 (close) to {MaxStreamCredit}.");
+        }
+
+        if (credit == 0)
+        {
+            // The client stops reading: the stream ends (its producer's token fires), even while a pull waits for items.
+            _streams?.End(_streamOwner!, id);
+            WriteResult<(bool, byte[])>((false, Array.Empty<byte>())); // an empty final chunk reads the same whatever the item type
+            return default;
+        }
+
+        Server.ServerStream stream = _streams?.Find(_streamOwner!, id) ?? throw Server.ServerStream.NotOpen(id);
+        return stream.PullAsync(this, credit);
+    }
+
     /// <summary>Fails the call because the service has no method with <see cref="MethodId"/>.</summary>
     /// <returns>Never returns.</returns>
     /// <exception cref="RpcException">Always, with <see cref="RpcStatus.Unimplemented"/>.</exception>
@@ -184,6 +255,10 @@ public sealed class RpcServerCall
         _result.Reset();
         _context = context;
         _captureResult = captureResult;
+        _streams = null;
+        _streamOwner = null;
+        _connection = null;
+        IsStreamPull = false;
     }
 
     /// <summary>Drops the reference to the request payload once the arguments are decoded (its frame is closed).</summary>

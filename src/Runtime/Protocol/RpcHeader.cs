@@ -40,6 +40,12 @@ internal readonly struct RpcHeader
     /// </summary>
     public const uint BatchesWelcomeFlag = 4;
 
+    /// <summary>
+    /// Flag bit of a request: a pull of an open stream (docs/protocol.md, "Streams"): its payload names the stream (the
+    /// request id that opened it) and the credit, and its reply is the next chunk.
+    /// </summary>
+    public const uint StreamPullFlag = 0x10;
+
     /// <summary>Whether the header sets <see cref="BatchesWelcomeFlag"/>.</summary>
     public bool WelcomesBatches => (Flags & BatchesWelcomeFlag) != 0;
 

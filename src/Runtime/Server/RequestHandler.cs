@@ -38,6 +38,7 @@ internal sealed class RequestHandler : IDisposable
     // Loop thread: calls running now, by who sent them (the client key in secure mode, else the connection) and request
     // id, so that a client's cancel reaches the call it means and no other client's.
     private readonly Dictionary<(object Owner, ulong RequestId), ServerCall> _running = new();
+    private readonly ServerStreams _streams;
     private volatile bool _draining;
 
     public RequestHandler(Dictionary<uint, RpcServiceDispatcher> services, RpcServerOptions options, CancellationToken stopping)
@@ -51,13 +52,21 @@ internal sealed class RequestHandler : IDisposable
         _logger = options.LoggerFactory?.CreateLogger(Log.ServerCategory) ?? NullLogger.Instance;
         _refusals = new RefusalLog(_logger);
         _gate = options.Security is { } security ? new ServerGate(security) : null;
+        _streams = new ServerStreams(options, stopping);
     }
+
+    /// <summary>Streams open now (for tests and diagnostics).</summary>
+    public int OpenStreams => _streams.Count;
 
     /// <summary>Where the server is bound, for its spans and metrics.</summary>
     public void Bound(string endpoint) => _telemetry.Bound(endpoint);
 
     /// <summary>Wipes secure mode's keys once the loop thread has stopped.</summary>
-    public void Dispose() => _gate?.Dispose();
+    public void Dispose()
+    {
+        _streams.Dispose();
+        _gate?.Dispose();
+    }
 
     /// <summary>Calls read and not yet answered (running or completing).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -69,6 +78,7 @@ internal sealed class RequestHandler : IDisposable
     {
         _draining = true;
         Interlocked.MemoryBarrier(); // pairs with the increment in Begin: see there
+        _streams.EndAll(); // their pulls end at once (Cancelled), and no stream opens any more
     }
 
     /// <summary>
@@ -243,6 +253,8 @@ internal sealed class RequestHandler : IDisposable
                 call.Context.CancelByClient();
             }
         }
+
+        _streams.EndAll(connection);
     }
 
     /// <summary>
@@ -255,7 +267,7 @@ internal sealed class RequestHandler : IDisposable
         {
             call.Context.CancelByClient();
         }
-        else
+        else if (!_streams.End(owner, cancel.RequestId)) // a stream's id is the request that opened it
         {
             sender.CancelQueued(connection, cancel.RequestId);
         }
@@ -389,7 +401,9 @@ internal sealed class RequestHandler : IDisposable
             return null;
         }
 
-        if (_cache is not null)
+        // A pull of a stream is never a retry and never cached: each one takes the next items.
+        bool pull = (request.Flags & RpcHeader.StreamPullFlag) != 0;
+        if (_cache is not null && !pull)
         {
             switch (_cache.TryAnswer(request.RequestId, client?.Key, out ReplyCache.CachedReply? cached))
             {
@@ -421,6 +435,7 @@ internal sealed class RequestHandler : IDisposable
         }
 
         call.Call.Begin(request.MethodId, dispatcher.ServiceName, arguments, context, captureResult: call.Pipeline is not null);
+        call.Call.SetStream(_streams, client?.Key ?? (object)peer, _reading ?? peer, request.RequestId, pull);
         context.ServerCall = call.Call;
 
         pending = Dispatch(dispatcher, call);
@@ -463,7 +478,7 @@ internal sealed class RequestHandler : IDisposable
         RpcCallContext? outer = RpcCallContext.Enter(call.Context);
         try
         {
-            return call.Pipeline is null ? dispatcher.DispatchAsync(call.Call) : call.Pipeline(call.Context);
+            return call.Pipeline is null ? DispatchCore(dispatcher, call.Call) : call.Pipeline(call.Context);
         }
         catch (Exception ex)
         {
@@ -475,6 +490,10 @@ internal sealed class RequestHandler : IDisposable
             SynchronizationContext.SetSynchronizationContext(synchronization);
         }
     }
+
+    /// <summary>The generated dispatcher, or the stream a pull names.</summary>
+    private static ValueTask DispatchCore(RpcServiceDispatcher dispatcher, RpcServerCall call) =>
+        call.IsStreamPull ? call.PullStreamAsync() : dispatcher.DispatchAsync(call);
 
     private static RpcServerContinuation? BuildPipeline(IList<RpcServerInterceptor> interceptors)
     {
@@ -507,7 +526,7 @@ internal sealed class RequestHandler : IDisposable
         context.Dispatched = true;
         try
         {
-            await context.Service.DispatchAsync(context.ServerCall!).ConfigureAwait(false);
+            await DispatchCore(context.Service, context.ServerCall!).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not RpcException)
         {

@@ -96,6 +96,9 @@ public sealed class RpcServer : IDisposable
     /// <summary>Calls read and not yet answered (for tests).</summary>
     internal int InFlight => _handler?.InFlight ?? 0;
 
+    /// <summary>Streams open now (for tests and diagnostics).</summary>
+    internal int OpenStreams => _handler?.OpenStreams ?? 0;
+
     /// <summary>Requests waiting in a concurrent server's queue right now (for tests).</summary>
     internal int QueuedRequests => (_loop as RouterLoop)?.QueuedCount ?? 0;
 

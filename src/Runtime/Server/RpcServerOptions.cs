@@ -10,6 +10,9 @@ public sealed class RpcServerOptions
     public const long DefaultMaxMessageSize = 64L * 1024 * 1024;
 
     private long _maxMessageSize = DefaultMaxMessageSize;
+    private int _maxOpenStreams = 1000;
+    private int _maxOpenStreamsPerPeer = 100;
+    private TimeSpan _streamIdleTimeout = TimeSpan.FromMinutes(1);
     private int _maxConcurrentCalls = 1024;
     private int _maxQueuedRequests = 10_000;
     private int _maxCallsPerPeer = 1024;
@@ -121,6 +124,37 @@ public sealed class RpcServerOptions
     {
         get => _maxCallsPerPeer;
         init => _maxCallsPerPeer = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxCallsPerPeer), value, "Must be positive.");
+    }
+
+    /// <summary>
+    /// How many streams (methods returning <c>IAsyncEnumerable&lt;T&gt;</c>, see docs/streams.md) may be open on the
+    /// server at once. Opening one more is refused with <see cref="RpcStatus.Unavailable"/>. Default 1000.
+    /// </summary>
+    public int MaxOpenStreams
+    {
+        get => _maxOpenStreams;
+        init => _maxOpenStreams = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxOpenStreams), value, "Must be positive.");
+    }
+
+    /// <summary>
+    /// How many streams one connection (one client key, in secure mode) may have open at once; beyond it, opening is
+    /// refused with <see cref="RpcStatus.Unavailable"/>. Default 100.
+    /// </summary>
+    public int MaxOpenStreamsPerPeer
+    {
+        get => _maxOpenStreamsPerPeer;
+        init => _maxOpenStreamsPerPeer = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxOpenStreamsPerPeer), value, "Must be positive.");
+    }
+
+    /// <summary>
+    /// How long an open stream may wait for its client's next pull before the server ends it (its producer's token
+    /// fires): a client that crashed, or stopped reading without saying so, leaves nothing behind for longer. A pull
+    /// that is waiting for items keeps the stream alive. Default 1 minute.
+    /// </summary>
+    public TimeSpan StreamIdleTimeout
+    {
+        get => _streamIdleTimeout;
+        init => _streamIdleTimeout = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(StreamIdleTimeout), value, "Must be positive.");
     }
 
     /// <summary>

@@ -53,6 +53,21 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void Stream_method() => Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        namespace Shapes;
+        [TypedZmq.RpcService]
+        public interface IFeed
+        {
+            IAsyncEnumerable<string> Tail(int from, CancellationToken cancellationToken);
+
+            [TypedZmq.RpcMethod(Idempotent = true)]
+            IAsyncEnumerable<long> Numbers();
+        }
+        """);
+
+    [Fact]
     public void ValueTask_method() => Verify("""
         using System.Threading.Tasks;
         namespace Shapes;

@@ -1,0 +1,346 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TypedZmq.Server;
+
+/// <summary>
+/// The streams open on one server (docs/streams.md): methods returning <c>IAsyncEnumerable&lt;T&gt;</c> whose client
+/// pulls their items in chunks. Each is known by who opened it (the client key in secure mode, else the connection) and
+/// the request id that opened it. Bounded in all and per owner; a stream nobody pulls for
+/// <see cref="RpcServerOptions.StreamIdleTimeout"/> is ended; a lost connection and a stopping server end theirs.
+/// Used from the loop thread and from the pulls' continuations, so it is thread-safe.
+/// </summary>
+internal sealed class ServerStreams : IDisposable
+{
+    private readonly RpcServerOptions _options;
+    private readonly ConcurrentDictionary<(object Owner, ulong Id), ServerStream> _open = new();
+    private readonly ConcurrentDictionary<object, int> _perOwner = new();
+    private readonly Timer _idleCheck;
+    private readonly CancellationToken _serverStopping;
+    private int _count;
+    private volatile bool _closed;
+
+    public ServerStreams(RpcServerOptions options, CancellationToken serverStopping)
+    {
+        _options = options;
+        _serverStopping = serverStopping;
+        TimeSpan period = TimeSpan.FromTicks(Math.Clamp(options.StreamIdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        _idleCheck = new Timer(static state => ((ServerStreams)state!).EndIdle(), this, period, period);
+    }
+
+    /// <summary>Streams open now (for tests and diagnostics).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>
+    /// Opens a stream: checks the bounds, starts the producer with a token that fires when the stream ends for any
+    /// reason, and registers it.
+    /// </summary>
+    public void Open<T>(object owner, RpcPeer connection, ulong id, Func<CancellationToken, IAsyncEnumerable<T>> open)
+    {
+        if (_closed || _serverStopping.IsCancellationRequested)
+        {
+            throw new RpcException(RpcStatus.Unavailable, ServerErrors.Stopping);
+        }
+
+        if (Interlocked.Increment(ref _count) > _options.MaxOpenStreams)
+        {
+            Interlocked.Decrement(ref _count);
+            throw new RpcException(RpcStatus.Unavailable,
+                $"the server has {_options.MaxOpenStreams} streams open, its limit (MaxOpenStreams); the stream was not opened. Retry later.");
+        }
+
+        if (_perOwner.AddOrUpdate(owner, 1, static (_, n) => n + 1) > _options.MaxOpenStreamsPerPeer)
+        {
+            Release(owner);
+            throw new RpcException(RpcStatus.Unavailable,
+                $"this client has {_options.MaxOpenStreamsPerPeer} streams open on the server, its limit (MaxOpenStreamsPerPeer); " +
+                "the stream was not opened. End streams you no longer read (break out of the loop, or dispose the enumerator).");
+        }
+
+        var stream = new ServerStream<T>(this, owner, connection, id);
+        try
+        {
+            stream.Start(open);
+        }
+        catch
+        {
+            Release(owner);
+            stream.Dispose();
+            throw;
+        }
+
+        if (!_open.TryAdd((owner, id), stream))
+        {
+            Release(owner);
+            stream.End();
+            throw new RpcException(RpcStatus.BadRequest, $"a stream with id {id} is already open for this client; the request was not run.");
+        }
+    }
+
+    /// <summary>The stream <paramref name="id"/> of <paramref name="owner"/>, if it is open.</summary>
+    public ServerStream? Find(object owner, ulong id) => _open.TryGetValue((owner, id), out ServerStream? stream) ? stream : null;
+
+    /// <summary>The client no longer reads the stream (a cancel): its producer's token fires and it is forgotten.</summary>
+    public bool End(object owner, ulong id)
+    {
+        if (_open.TryGetValue((owner, id), out ServerStream? stream))
+        {
+            stream.End();
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>A connection ended: every stream it opened ends.</summary>
+    public void EndAll(RpcPeer connection)
+    {
+        foreach (ServerStream stream in _open.Values)
+        {
+            if (ReferenceEquals(stream.Connection, connection))
+            {
+                stream.End();
+            }
+        }
+    }
+
+    /// <summary>The server stops: every stream ends, and no more open.</summary>
+    public void EndAll()
+    {
+        _closed = true;
+        foreach (ServerStream stream in _open.Values)
+        {
+            stream.End();
+        }
+    }
+
+    public void Dispose()
+    {
+        EndAll();
+        _idleCheck.Dispose();
+    }
+
+    /// <summary>Called by a stream that ended: it is forgotten and stops counting against the bounds.</summary>
+    internal void Forget(ServerStream stream)
+    {
+        if (_open.TryRemove(new KeyValuePair<(object, ulong), ServerStream>((stream.Owner, stream.Id), stream)))
+        {
+            Release(stream.Owner);
+        }
+    }
+
+    private void Release(object owner)
+    {
+        Interlocked.Decrement(ref _count);
+        if (_perOwner.AddOrUpdate(owner, 0, static (_, n) => n - 1) <= 0)
+        {
+            _perOwner.TryRemove(new KeyValuePair<object, int>(owner, 0));
+        }
+    }
+
+    private void EndIdle()
+    {
+        long idleTicks = (long)(_options.StreamIdleTimeout.TotalSeconds * Stopwatch.Frequency);
+        long now = Stopwatch.GetTimestamp();
+        foreach (ServerStream stream in _open.Values)
+        {
+            if (stream.IdleSince != 0 && now - stream.IdleSince > idleTicks)
+            {
+                stream.End();
+            }
+        }
+    }
+}
+
+/// <summary>One open stream: its producer, and what the client's pulls have not taken yet.</summary>
+internal abstract class ServerStream : IDisposable
+{
+    private readonly ServerStreams _streams;
+    private readonly CancellationTokenSource _ended = new();
+    private int _endedFlag;
+
+    protected ServerStream(ServerStreams streams, object owner, RpcPeer connection, ulong id)
+    {
+        _streams = streams;
+        Owner = owner;
+        Connection = connection;
+        Id = id;
+        IdleSince = Stopwatch.GetTimestamp();
+    }
+
+    public object Owner { get; }
+
+    public RpcPeer Connection { get; }
+
+    public ulong Id { get; }
+
+    /// <summary>When the last pull ended (Stopwatch timestamp); 0 while a pull runs.</summary>
+    public long IdleSince { get; protected set; }
+
+    /// <summary>Fires when the stream ends: the producer's token.</summary>
+    protected CancellationToken EndedToken => _ended.Token;
+
+    protected bool HasEnded => Volatile.Read(ref _endedFlag) != 0;
+
+    /// <summary>Serves one pull: up to <paramref name="credit"/> items, at least one unless the stream ends.</summary>
+    public abstract ValueTask PullAsync(Internal.RpcServerCall call, int credit);
+
+    /// <summary>Ends the stream (once): the producer's token fires, the stream is forgotten, and the producer is disposed once no pull runs.</summary>
+    public void End()
+    {
+        if (Interlocked.Exchange(ref _endedFlag, 1) != 0)
+        {
+            return;
+        }
+
+        _streams.Forget(this);
+        try
+        {
+            _ended.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A producer's cancellation callback threw: the stream ends anyway.
+        }
+
+        _ = DisposeProducerAsync();
+    }
+
+    public void Dispose() => _ended.Dispose();
+
+    /// <summary>The error for a pull of a stream that is not open.</summary>
+    public static RpcException NotOpen(ulong id) => new(
+        RpcStatus.Cancelled,
+        $"stream {id} is not open on this server: it ended, was cancelled, stayed unread past the server's StreamIdleTimeout, " +
+        "or was opened on another connection. Enumerate the method again to open a new stream.");
+
+    protected abstract Task DisposeProducerAsync();
+}
+
+internal sealed class ServerStream<T> : ServerStream
+{
+    private readonly SemaphoreSlim _pulling = new(1, 1);
+    private IAsyncEnumerator<T>? _producer;
+    private ValueTask<bool>? _next; // a MoveNextAsync started by a pull that had items already, not awaited yet
+    private Exception? _failure; // the producer failed after the items of the last chunk: the next pull fails with it
+
+    public ServerStream(ServerStreams streams, object owner, RpcPeer connection, ulong id)
+        : base(streams, owner, connection, id)
+    {
+    }
+
+    public void Start(Func<CancellationToken, IAsyncEnumerable<T>> open)
+    {
+        IAsyncEnumerable<T> source = open(EndedToken) ?? throw new InvalidOperationException("The implementation returned a null IAsyncEnumerable.");
+        _producer = source.GetAsyncEnumerator(EndedToken);
+    }
+
+    public override async ValueTask PullAsync(Internal.RpcServerCall call, int credit)
+    {
+        if (!_pulling.Wait(0))
+        {
+            throw new RpcException(RpcStatus.BadRequest, "a pull of this stream is already running: pull again once it is answered.");
+        }
+
+        IdleSince = 0;
+        try
+        {
+            if (_failure is { } failure)
+            {
+                End();
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+
+            if (HasEnded)
+            {
+                throw NotOpen(Id);
+            }
+
+            var items = new List<T>(Math.Min(credit, 64));
+            bool more = true;
+            while (items.Count < credit)
+            {
+                ValueTask<bool> next = _next ?? _producer!.MoveNextAsync();
+                _next = null;
+                if (items.Count > 0 && !next.IsCompleted)
+                {
+                    _next = next; // the producer is working on the next item: send what is ready, it waits for the next pull
+                    break;
+                }
+
+                bool has;
+                try
+                {
+                    has = await next.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (items.Count > 0)
+                {
+                    _failure = ex; // after the items produced before it
+                    break;
+                }
+
+                if (!has)
+                {
+                    more = false;
+                    break;
+                }
+
+                items.Add(_producer!.Current);
+            }
+
+            await call.Complete<(bool, T[])>((more, items.ToArray())).ConfigureAwait(false); // writes the chunk (completed at once)
+            if (!more)
+            {
+                End();
+            }
+        }
+        catch
+        {
+            End();
+            throw;
+        }
+        finally
+        {
+            IdleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            _pulling.Release();
+        }
+    }
+
+    protected override async Task DisposeProducerAsync()
+    {
+        await _pulling.WaitAsync().ConfigureAwait(false); // a running pull ends first: a producer is not thread-safe
+        try
+        {
+            if (_next is { } next)
+            {
+                _next = null;
+                try
+                {
+                    await next.ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // Its token fired: the producer stops as it likes.
+                }
+            }
+
+            if (_producer is not null)
+            {
+                await _producer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+            // A producer that throws while it is disposed: nothing is left to tell.
+        }
+        finally
+        {
+            _pulling.Release();
+            Dispose();
+        }
+    }
+}
