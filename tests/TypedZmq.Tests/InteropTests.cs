@@ -119,6 +119,42 @@ public sealed class InteropTests
         Assert.Equal(5, client.CreateProxy<Contracts.IShapes>().Add(2, 3));
     }
 
+    [Theory]
+    [InlineData(RpcServerKind.Reply)]
+    [InlineData(RpcServerKind.Concurrent)]
+    public async Task A_pyzmq_client_following_the_protocol_document_reads_a_stream(RpcServerKind kind)
+    {
+        string python = FindPythonWithZmq();
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = kind });
+        server.AddService<Contracts.IStreams>(new Contracts.Streams());
+        server.Start();
+        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "stream_client.py");
+
+        string output = await RunAsync(python, [script, server.BoundEndpoint!, "read", "1000", "64"]);
+
+        Assert.Contains("stream: 1000 items in order: True, in 16 pulls", output); // 15 full chunks, then 40 items and the end
+        Assert.Equal(0, server.OpenStreams);
+    }
+
+    [Fact]
+    public async Task A_client_process_killed_mid_stream_ends_the_stream_on_the_server()
+    {
+        string python = FindPythonWithZmq();
+        var streams = new Contracts.Streams();
+        using var server = new RpcServer(new RpcServerOptions { Endpoint = "tcp://127.0.0.1:0", Kind = RpcServerKind.Concurrent });
+        server.AddService<Contracts.IStreams>(streams);
+        server.Start();
+        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "stream_client.py");
+        using ChildProcess client = ChildProcess.Start(python, script, server.BoundEndpoint!, "hold");
+        await client.WaitForLineAsync("holding after", TimeSpan.FromSeconds(30));
+        Assert.Equal(1, server.OpenStreams);
+
+        client.Kill();
+
+        // The connection ends with the process: its stream ends, and the producer's token fires.
+        await Eventually.WaitUntil(() => server.OpenStreams == 0 && streams.Stopped == 1 && streams.Running == 0, TimeSpan.FromSeconds(15));
+    }
+
     private static async Task<string> RunAsync(string program, string[] arguments)
     {
         using ChildProcess child = await ChildProcess.RunAsync(TimeSpan.FromSeconds(60), program, arguments);
