@@ -27,6 +27,8 @@ public sealed partial class RpcServiceGenerator
         private const string CallParameter = "call";
         private const string AllMethods = "All";
         private const string StreamToken = "__tzmqStreamToken";
+        private const string StreamItems = "__tzmqItems";
+        private const string PushSuffix = "__Push";
 
         private static readonly string GeneratedCode =
             $"[global::System.CodeDom.Compiler.GeneratedCode(\"TypedZmq.Generator\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
@@ -107,6 +109,16 @@ public sealed partial class RpcServiceGenerator
                 w.WriteLine($"    argumentSchemas: {arguments},");
                 w.WriteLine($"    resultSchema: {m.ResultSchema ?? "null"});");
                 w.WriteLine();
+                if (m.PushSchema is not null)
+                {
+                    w.WriteLine($"/// <summary>The pushes of <c>{XmlEscape(m.Signature)}</c>'s stream argument: <c>(bool end, T[] items)</c>.</summary>");
+                    w.WriteLine($"internal static readonly {Method} {fields[i]}{PushSuffix} = new {Method}(");
+                    w.WriteLine($"    {Literal(service.ServiceName)}, {Hex(service.ServiceId)}, {Literal(m.Name)}, {Hex(m.MethodId)},");
+                    w.WriteLine("    isIdempotent: false,");
+                    w.WriteLine($"    argumentSchemas: new {Schema}[] {{ {m.PushSchema} }},");
+                    w.WriteLine("    resultSchema: null);");
+                    w.WriteLine();
+                }
             }
 
             w.WriteLine($"internal static readonly {Method}[] {AllMethods} = new {Method}[] {{ {string.Join(", ", fields)} }};");
@@ -139,10 +151,26 @@ public sealed partial class RpcServiceGenerator
                 w.WriteLine($"var __tzmqRequest = this._channel.CreateRequest(global::{service.GeneratedNamespace}.Methods.{fields[i]});");
                 foreach (ParameterModel p in m.Parameters)
                 {
-                    if (!p.IsCancellationToken)
+                    if (p.IsSent)
                     {
                         w.WriteLine($"__tzmqRequest.Write<{p.Type}>({p.Name});");
                     }
+                }
+
+                if (m.StreamParameter is { } stream)
+                {
+                    string push = $"global::{service.GeneratedNamespace}.Methods.{fields[i]}{PushSuffix}";
+                    string items = $"<{stream.StreamItemType}>(__tzmqRequest, {push}, {stream.Name}, {tokenArgument})";
+                    string itemsAndResult = $"<{stream.StreamItemType}, {m.ResultType}>(__tzmqRequest, {push}, {stream.Name}, {tokenArgument})";
+                    w.WriteLine(m.ReturnKind switch
+                    {
+                        ReturnKind.Task => $"return this._channel.InvokeWithStreamAsync{items};",
+                        ReturnKind.TaskOfT => $"return this._channel.InvokeWithStreamAsync{itemsAndResult};",
+                        ReturnKind.ValueTask => $"return new {ValueTask}(this._channel.InvokeWithStreamAsync{items});",
+                        _ => $"return new {ValueTask}<{m.ResultType}>(this._channel.InvokeWithStreamAsync{itemsAndResult});",
+                    });
+                    w.CloseBrace();
+                    continue;
                 }
 
                 w.WriteLine(m.ReturnKind switch
@@ -199,8 +227,14 @@ public sealed partial class RpcServiceGenerator
                     ParameterModel p = m.Parameters[i];
                     if (p.IsCancellationToken)
                     {
-                        // A stream's producer outlives the call that opens it: it gets the stream's own token.
-                        arguments[i] = m.ReturnKind == ReturnKind.AsyncEnumerable ? StreamToken : CallParameter + ".CancellationToken";
+                        // A stream outlives the call that opens it: its code gets the stream's own token.
+                        arguments[i] = m.ReturnKind == ReturnKind.AsyncEnumerable || m.PushSchema is not null ? StreamToken : CallParameter + ".CancellationToken";
+                        continue;
+                    }
+
+                    if (p.StreamItemType is not null)
+                    {
+                        arguments[i] = StreamItems;
                         continue;
                     }
 
@@ -213,6 +247,21 @@ public sealed partial class RpcServiceGenerator
                     ? "this._service"
                     : $"(({m.ContainingInterface})this._service)";
                 string invocation = $"{target}.{m.Name}({string.Join(", ", arguments)})";
+                if (m.StreamParameter is { } streamParameter)
+                {
+                    string push = $"global::{service.GeneratedNamespace}.Methods.{fields[methodIndex]}{PushSuffix}";
+                    string lambda = $"({StreamItems}, {StreamToken}) => ";
+                    w.WriteLine(m.ReturnKind switch
+                    {
+                        ReturnKind.Task => $"return {CallParameter}.OpenClientStreamAsync<{streamParameter.StreamItemType}>({push}, {lambda}new {ValueTask}({invocation}));",
+                        ReturnKind.ValueTask => $"return {CallParameter}.OpenClientStreamAsync<{streamParameter.StreamItemType}>({push}, {lambda}{invocation});",
+                        ReturnKind.TaskOfT => $"return {CallParameter}.OpenClientStreamAsync<{streamParameter.StreamItemType}, {m.ResultType}>({push}, {lambda}new {ValueTask}<{m.ResultType}>({invocation}));",
+                        _ => $"return {CallParameter}.OpenClientStreamAsync<{streamParameter.StreamItemType}, {m.ResultType}>({push}, {lambda}{invocation});",
+                    });
+                    w.CloseBrace();
+                    continue;
+                }
+
                 switch (m.ReturnKind)
                 {
                     case ReturnKind.Void:

@@ -75,15 +75,27 @@ public sealed partial class RpcServiceGenerator
         private static MethodModel BuildMethod(IMethodSymbol method, INamedTypeSymbol declaring, PayloadSchemaBuilder schemas, Compilation compilation)
         {
             string[] argumentSchemas = method.Parameters
-                .Where(static p => !ContractSymbols.IsCancellationToken(p.Type))
+                .Where(static p => !ContractSymbols.IsCancellationToken(p.Type) && !ContractSymbols.IsAsyncEnumerable(p.Type, out _))
                 .Select(p => schemas.For(p.Type))
                 .ToArray();
             ParameterModel[] parameters = method.Parameters
                 .Select(static p => new ParameterModel(
                     EscapeName(p.Name),
                     p.Type.ToDisplayString(ContractSymbols.CodeFormat),
-                    ContractSymbols.IsCancellationToken(p.Type)))
+                    ContractSymbols.IsCancellationToken(p.Type),
+                    ContractSymbols.IsAsyncEnumerable(p.Type, out ITypeSymbol? item) ? item!.ToDisplayString(ContractSymbols.CodeFormat) : null))
                 .ToArray();
+
+            // A client stream's items travel in pushes of (bool end, T[] items).
+            string? pushSchema = null;
+            foreach (IParameterSymbol p in method.Parameters)
+            {
+                if (ContractSymbols.IsAsyncEnumerable(p.Type, out ITypeSymbol? item))
+                {
+                    pushSchema = schemas.For(compilation.GetTypeByMetadataName("System.ValueTuple`2")!.Construct(
+                        compilation.GetSpecialType(SpecialType.System_Boolean), compilation.CreateArrayTypeSymbol(item!)));
+                }
+            }
 
             ReturnKind kind;
             string? resultType = null;
@@ -129,9 +141,10 @@ public sealed partial class RpcServiceGenerator
                 ContractSymbols.Signature(method),
                 ContractSymbols.MethodId(method),
                 new EquatableArray<ParameterModel>(parameters),
-                ContractSymbols.IsIdempotent(method) && kind != ReturnKind.AsyncEnumerable, // a stream is never opened twice by a retry
+                ContractSymbols.IsIdempotent(method) && kind != ReturnKind.AsyncEnumerable && pushSchema is null, // a stream is never opened twice by a retry
                 new EquatableArray<string>(argumentSchemas),
-                resultSchema);
+                resultSchema,
+                pushSchema);
         }
 
         /// <summary><c>Shop.IOrders</c> gets <c>TypedZmq.Generated.Shop.IOrders</c>; keywords among the segments are escaped.</summary>

@@ -134,25 +134,39 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public async Task A_stream_result_is_accepted_and_a_stream_argument_is_TZMQ0023()
+    public async Task Stream_results_and_one_stream_argument_in_a_task_method_are_accepted()
     {
         Assert.Empty(await AnalyzeAsync("""
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
             [TypedZmq.RpcService]
             public interface IFeed
             {
-                System.Collections.Generic.IAsyncEnumerable<string> Tail(int from, System.Threading.CancellationToken cancellationToken);
+                IAsyncEnumerable<string> Tail(int from, CancellationToken cancellationToken);
+                Task<long> Sum(string label, IAsyncEnumerable<int> values, CancellationToken cancellationToken);
+                ValueTask Upload(IAsyncEnumerable<byte[]> chunks);
             }
             """));
+    }
 
-        Diagnostic d = Assert.Single(await AnalyzeAsync("""
+    [Theory]
+    [InlineData("int Sum(IAsyncEnumerable<int> values);", "needs the method to return Task")]
+    [InlineData("Task Zip(IAsyncEnumerable<int> left, IAsyncEnumerable<int> values);", "must be the only stream argument")]
+    [InlineData("IAsyncEnumerable<int> Echo(IAsyncEnumerable<int> values);", "cannot be combined with a stream result")]
+    public async Task TZMQ0023_stream_arguments_the_runtime_cannot_carry(string method, string reason)
+    {
+        Diagnostic d = Assert.Single(await AnalyzeAsync($$"""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
             [TypedZmq.RpcService]
             public interface IUpload
             {
-                int Sum(System.Collections.Generic.IAsyncEnumerable<int> values);
+                {{method}}
             }
             """));
 
-        AssertDiagnostic(d, "TZMQ0023", DiagnosticSeverity.Error, "values", "cannot take a stream as an argument yet");
+        AssertDiagnostic(d, "TZMQ0023", DiagnosticSeverity.Error, "values", reason);
     }
 
     [Fact]

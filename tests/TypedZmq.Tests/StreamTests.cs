@@ -286,6 +286,95 @@ public sealed class StreamTests
         Assert.Equal(RpcStatus.Cancelled, ParseHeader(Answer(Pull(13, [.. BitConverter.GetBytes(10UL), .. BitConverter.GetBytes(2)]))).Status);
     }
 
+    [Theory]
+    [MemberData(nameof(Setups))]
+    public async Task A_client_stream_reaches_the_method_whole_and_its_result_comes_back(RpcServerKind kind, RpcChannelKind channel, Transport transport)
+    {
+        using var server = new StreamServer(transport, kind);
+        using RpcClient client = server.Client(channel);
+        IStreams streams = client.CreateProxy<IStreams>();
+
+        Assert.Equal("ten thousand: 10000 values, sum 49995000", await streams.Sum("ten thousand", Numbers(10_000), TestContext.Current.CancellationToken));
+        Assert.Equal("none: 0 values, sum 0", await streams.Sum("none", Numbers(0), TestContext.Current.CancellationToken));
+        await streams.Collect(Words("a", "b", "c"));
+        Assert.Equal(["a", "b", "c"], server.Implementation.Collected);
+        await Eventually.WaitUntil(() => server.Server.OpenStreams == 0);
+    }
+
+    [Fact]
+    public async Task A_client_sends_a_hundred_thousand_items_and_gets_a_result_computed_from_all_of_them()
+    {
+        using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent);
+        using RpcClient client = server.Client(RpcChannelKind.Multiplexed, credit: 1024);
+
+        string result = await client.CreateProxy<IStreams>().Sum("all", Numbers(100_000), TestContext.Current.CancellationToken);
+
+        Assert.Equal("all: 100000 values, sum 4999950000", result);
+    }
+
+    [Theory]
+    [InlineData(RpcChannelKind.Request)]
+    [InlineData(RpcChannelKind.Multiplexed)]
+    public async Task A_client_stream_whose_method_throws_fails_the_call_with_RemoteError(RpcChannelKind channel)
+    {
+        using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent);
+        using RpcClient client = server.Client(channel, credit: 16);
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(() => client.CreateProxy<IStreams>().FailAfterReading(100, Numbers(10_000)).AsTask());
+
+        Assert.Equal(RpcStatus.RemoteError, error.Status);
+        Assert.Contains("stopped after 100 values", error.Message);
+        await Eventually.WaitUntil(() => server.Server.OpenStreams == 0);
+    }
+
+    [Theory]
+    [InlineData(RpcChannelKind.Request)]
+    [InlineData(RpcChannelKind.Multiplexed)]
+    public async Task Items_that_fail_on_the_client_end_the_call_on_the_server(RpcChannelKind channel)
+    {
+        using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent);
+        using RpcClient client = server.Client(channel, credit: 16);
+
+        await Assert.ThrowsAsync<FormatException>(() => client.CreateProxy<IStreams>().Sum("broken", Broken(), TestContext.Current.CancellationToken));
+
+        await Eventually.WaitUntil(() => server.Server.OpenStreams == 0, TimeSpan.FromSeconds(10));
+        await Eventually.WaitUntil(() => server.Implementation.ClientStreamsEnded >= 1, TimeSpan.FromSeconds(10));
+        Assert.Equal(1, server.Implementation.ClientStreamsEnded);
+    }
+
+    private static async IAsyncEnumerable<int> Numbers(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (i % 1000 == 999)
+            {
+                await Task.Yield();
+            }
+
+            yield return i;
+        }
+    }
+
+    private static async IAsyncEnumerable<string> Words(params string[] words)
+    {
+        foreach (string word in words)
+        {
+            await Task.Yield();
+            yield return word;
+        }
+    }
+
+    private static async IAsyncEnumerable<int> Broken()
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            await Task.Yield();
+            yield return i;
+        }
+
+        throw new FormatException("the input file is damaged");
+    }
+
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> source)
     {
         var list = new List<T>();

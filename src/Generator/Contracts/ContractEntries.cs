@@ -41,6 +41,11 @@ internal static class ContractEntries
                 var value = new StringBuilder(Hex(method.MethodId))
                     .Append(Separator).Append("args (").Append(string.Join(", ", method.ArgumentSchemas.Select(a => Normalize(a, typeOfField)))).Append(')')
                     .Append(Separator).Append("returns ").Append(method.ResultSchema is { } result ? Normalize(result, typeOfField) : "nothing");
+                if (method.PushSchema is { } push)
+                {
+                    value.Append(Separator).Append("pushes ").Append(Normalize(push, typeOfField)); // a client stream's items
+                }
+
                 if (method.IsIdempotent)
                 {
                     value.Append(Separator).Append("idempotent");

@@ -119,6 +119,7 @@ internal static class ContractRules
             return;
         }
 
+        int streams = 0;
         for (int i = 0; i < method.Parameters.Length; i++)
         {
             IParameterSymbol parameter = method.Parameters[i];
@@ -135,9 +136,24 @@ internal static class ContractRules
                     problems.Add(new ContractProblem(DiagnosticDescriptors.CancellationTokenNotLast, parameterLocation, parameter.Name, method.Name));
                 }
             }
-            else if (ContractSymbols.IsAsyncEnumerable(parameter.Type, out _))
+            else if (ContractSymbols.IsAsyncEnumerable(parameter.Type, out ITypeSymbol? item))
             {
-                problems.Add(new ContractProblem(DiagnosticDescriptors.StreamArgument, parameterLocation, parameter.Name, method.Name));
+                string? streamProblem = streams++ > 0
+                    ? "must be the only stream argument: a method takes at most one"
+                    : ContractSymbols.IsAsyncEnumerable(method.ReturnType, out _)
+                        ? "cannot be combined with a stream result: a method streams one way"
+                        : !ContractSymbols.IsTaskLike(method.ReturnType, out _, out _)
+                            ? "needs the method to return Task, Task<T>, ValueTask or ValueTask<T>: the client sends the items while the call runs"
+                            : null;
+                if (streamProblem is not null)
+                {
+                    problems.Add(new ContractProblem(DiagnosticDescriptors.StreamArgument, parameterLocation, parameter.Name, method.Name, streamProblem));
+                }
+                else if (!MemoryPackTypes.IsSerializable(item!))
+                {
+                    problems.Add(new ContractProblem(
+                        DiagnosticDescriptors.NotSerializable, parameterLocation, $"Parameter '{parameter.Name}'", method.Name, item!.ToDisplayString()));
+                }
             }
             else if (!MemoryPackTypes.IsSerializable(parameter.Type))
             {

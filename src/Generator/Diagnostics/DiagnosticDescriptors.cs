@@ -65,8 +65,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor StreamArgument = new(
         id: "TZMQ0023",
-        title: "Stream arguments are not supported yet",
-        messageFormat: "Parameter '{0}' of method '{1}' is an IAsyncEnumerable<T>: TypedZmq streams results (return IAsyncEnumerable<T>) but cannot take a stream as an argument yet; send the items in a collection, or in several calls",
+        title: "Take at most one stream argument, in a method that returns a task",
+        messageFormat: "Parameter '{0}' of method '{1}' is a stream (IAsyncEnumerable<T>), which {2}",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace TypedZmq.Generator.Model;
 
 /// <summary>One method of a service. Immutable, with value equality.</summary>
@@ -12,6 +14,7 @@ namespace TypedZmq.Generator.Model;
 /// <param name="IsIdempotent">Marked <c>[RpcMethod(Idempotent = true)]</c>: the client may retry it.</param>
 /// <param name="ArgumentSchemas">The expression of each sent argument's payload schema, in order.</param>
 /// <param name="ResultSchema">The expression of the result's payload schema; null when the method returns nothing.</param>
+/// <param name="PushSchema">For a method with a stream parameter: the expression of a push's payload schema, <c>(bool end, T[] items)</c>.</param>
 internal sealed record MethodModel(
     string Name,
     string ContainingInterface,
@@ -23,4 +26,9 @@ internal sealed record MethodModel(
     EquatableArray<ParameterModel> Parameters,
     bool IsIdempotent,
     EquatableArray<string> ArgumentSchemas,
-    string? ResultSchema);
+    string? ResultSchema,
+    string? PushSchema = null)
+{
+    /// <summary>The client-stream parameter, if the method has one.</summary>
+    public ParameterModel? StreamParameter => Parameters.FirstOrDefault(static p => p.StreamItemType is not null);
+}

@@ -48,6 +48,9 @@ public sealed class RpcRequest
     /// <summary>For a pull of a stream: the id of the request that opened it (0 otherwise). Pulls go where the stream is.</summary>
     internal ulong StreamId { get; set; }
 
+    /// <summary>With <see cref="StreamId"/>: a push of a client stream's items rather than a pull.</summary>
+    internal bool IsPush { get; set; }
+
     /// <summary>The request opens a stream: the multiplexed channel remembers which server answered it.</summary>
     internal bool OpensStream { get; set; }
 
@@ -56,7 +59,8 @@ public sealed class RpcRequest
 
     /// <summary>The header flags of attempt <paramref name="attempt"/>: metadata present, attempt number.</summary>
     internal uint HeaderFlags(int attempt) =>
-        RpcHeader.RequestFlags(Metadata is { Count: > 0 }, attempt) | (StreamId != 0 ? RpcHeader.StreamPullFlag : 0);
+        RpcHeader.RequestFlags(Metadata is { Count: > 0 }, attempt) |
+        (StreamId == 0 ? 0 : IsPush ? RpcHeader.StreamPushFlag : RpcHeader.StreamPullFlag);
 
     /// <summary>Notes that attempt <paramref name="attempt"/> is being made (for the interceptors' view).</summary>
     internal void NoteAttempt(int attempt)
@@ -113,6 +117,7 @@ public sealed class RpcRequest
         Context = null;
         StreamId = 0;
         OpensStream = false;
+        IsPush = false;
         _payload.Reset();
         if (t_cached is null)
         {

@@ -195,17 +195,81 @@ public sealed class RpcServerCall
         return default;
     }
 
+    /// <summary>
+    /// Opens a client stream: a method with an <see cref="System.Collections.Generic.IAsyncEnumerable{T}"/> parameter
+    /// that returns a result. The implementation starts now, reading the items the client pushes (docs/streams.md);
+    /// the reply to the client's last push carries its result.
+    /// </summary>
+    /// <typeparam name="TItem">The stream's item type.</typeparam>
+    /// <typeparam name="TResult">The method's result type.</typeparam>
+    /// <param name="push">The descriptor of the method's pushes, with their payload layout.</param>
+    /// <param name="run">Calls the implementation with the items and the stream's token.</param>
+    /// <returns>A completed value task: the reply says the stream is open.</returns>
+    public ValueTask OpenClientStreamAsync<TItem, TResult>(RpcMethod push, Func<System.Collections.Generic.IAsyncEnumerable<TItem>, CancellationToken, ValueTask<TResult>> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return OpenInbound<TItem>(push, async (items, token) => (object?)await run(items, token).ConfigureAwait(false), writeResult: static (call, result) => call.WriteResult((TResult)result!));
+    }
+
+    /// <summary>Opens a client stream whose method returns nothing (see <see cref="OpenClientStreamAsync{TItem, TResult}"/>).</summary>
+    /// <typeparam name="TItem">The stream's item type.</typeparam>
+    /// <param name="push">The descriptor of the method's pushes, with their payload layout.</param>
+    /// <param name="run">Calls the implementation with the items and the stream's token.</param>
+    /// <returns>A completed value task: the reply says the stream is open.</returns>
+    public ValueTask OpenClientStreamAsync<TItem>(RpcMethod push, Func<System.Collections.Generic.IAsyncEnumerable<TItem>, CancellationToken, ValueTask> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return OpenInbound<TItem>(push, async (items, token) =>
+        {
+            await run(items, token).ConfigureAwait(false);
+            return null;
+        }, writeResult: null);
+    }
+
+    private ValueTask OpenInbound<TItem>(RpcMethod push, Func<System.Collections.Generic.IAsyncEnumerable<TItem>, CancellationToken, Task<object?>> run, Action<RpcServerCall, object?>? writeResult)
+    {
+        ArgumentNullException.ThrowIfNull(push);
+        if (_streams is null || _streamOwner is null || _connection is null)
+        {
+            throw new RpcException(RpcStatus.Internal, "streams are served by an RpcServer; this call was not made through one.");
+        }
+
+        _streams.OpenInbound(_streamOwner, _connection, _requestId, push, run, writeResult);
+        return default;
+    }
+
     /// <summary>Whether the call is a pull of an open stream rather than a call of its method.</summary>
     internal bool IsStreamPull { get; private set; }
 
-    internal void SetStream(Server.ServerStreams streams, object owner, RpcPeer connection, ulong requestId, bool pull)
+    /// <summary>Whether the call is a push of a client stream's items.</summary>
+    internal bool IsStreamPush { get; private set; }
+
+    internal void SetStream(Server.ServerStreams streams, object owner, RpcPeer connection, ulong requestId, bool pull, bool push)
     {
         _streams = streams;
         _streamOwner = owner;
         _connection = connection;
         _requestId = requestId;
         IsStreamPull = pull;
+        IsStreamPush = push;
     }
+
+    /// <summary>Serves a push: its payload is the stream's id (uint64), then <c>(bool end, T[] items)</c>.</summary>
+    internal ValueTask PushStreamAsync()
+    {
+        ReadOnlyMemory<byte> payload = _arguments;
+        if (payload.Length < 8)
+        {
+            throw new RpcException(RpcStatus.BadRequest, $"a stream push starts with the stream's 8-byte id, but carries {payload.Length} bytes; see docs/protocol.md, \"Streams\".");
+        }
+
+        ulong id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(payload.Span);
+        Server.ServerStream stream = _streams?.Find(_streamOwner!, id) ?? throw Server.ServerStream.NotOpen(id);
+        return stream.PushAsync(this, payload.Slice(8));
+    }
+
+    /// <summary>Writes a result decided outside the generated dispatcher (a client stream's method result).</summary>
+    internal void WriteResultOf(Action<RpcServerCall, object?> writeResult, object? result) => writeResult(this, result);
 
     /// <summary>Serves a pull: its payload is the stream's id (uint64) and the credit (int32, 1 to 65,536 items).</summary>
     internal ValueTask PullStreamAsync()
@@ -259,6 +323,7 @@ public sealed class RpcServerCall
         _streamOwner = null;
         _connection = null;
         IsStreamPull = false;
+        IsStreamPush = false;
     }
 
     /// <summary>Drops the reference to the request payload once the arguments are decoded (its frame is closed).</summary>

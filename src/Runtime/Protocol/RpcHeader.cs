@@ -46,6 +46,12 @@ internal readonly struct RpcHeader
     /// </summary>
     public const uint StreamPullFlag = 0x10;
 
+    /// <summary>
+    /// Flag bit of a request: a push of items into an open client stream (docs/protocol.md, "Streams"): its payload
+    /// names the stream, then carries <c>(bool end, T[] items)</c>; the reply to the last push is the method's result.
+    /// </summary>
+    public const uint StreamPushFlag = 0x20;
+
     /// <summary>Whether the header sets <see cref="BatchesWelcomeFlag"/>.</summary>
     public bool WelcomesBatches => (Flags & BatchesWelcomeFlag) != 0;
 

@@ -403,7 +403,8 @@ internal sealed class RequestHandler : IDisposable
 
         // A pull of a stream is never a retry and never cached: each one takes the next items.
         bool pull = (request.Flags & RpcHeader.StreamPullFlag) != 0;
-        if (_cache is not null && !pull)
+        bool push = (request.Flags & RpcHeader.StreamPushFlag) != 0;
+        if (_cache is not null && !pull && !push)
         {
             switch (_cache.TryAnswer(request.RequestId, client?.Key, out ReplyCache.CachedReply? cached))
             {
@@ -435,7 +436,7 @@ internal sealed class RequestHandler : IDisposable
         }
 
         call.Call.Begin(request.MethodId, dispatcher.ServiceName, arguments, context, captureResult: call.Pipeline is not null);
-        call.Call.SetStream(_streams, client?.Key ?? (object)peer, _reading ?? peer, request.RequestId, pull);
+        call.Call.SetStream(_streams, client?.Key ?? (object)peer, _reading ?? peer, request.RequestId, pull, push);
         context.ServerCall = call.Call;
 
         pending = Dispatch(dispatcher, call);
@@ -493,7 +494,7 @@ internal sealed class RequestHandler : IDisposable
 
     /// <summary>The generated dispatcher, or the stream a pull names.</summary>
     private static ValueTask DispatchCore(RpcServiceDispatcher dispatcher, RpcServerCall call) =>
-        call.IsStreamPull ? call.PullStreamAsync() : dispatcher.DispatchAsync(call);
+        call.IsStreamPull ? call.PullStreamAsync() : call.IsStreamPush ? call.PushStreamAsync() : dispatcher.DispatchAsync(call);
 
     private static RpcServerContinuation? BuildPipeline(IList<RpcServerInterceptor> interceptors)
     {

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
+using TypedZmq.Protocol;
 
 namespace TypedZmq.Server;
 
@@ -41,25 +42,7 @@ internal sealed class ServerStreams : IDisposable
     /// </summary>
     public void Open<T>(object owner, RpcPeer connection, ulong id, Func<CancellationToken, IAsyncEnumerable<T>> open)
     {
-        if (_closed || _serverStopping.IsCancellationRequested)
-        {
-            throw new RpcException(RpcStatus.Unavailable, ServerErrors.Stopping);
-        }
-
-        if (Interlocked.Increment(ref _count) > _options.MaxOpenStreams)
-        {
-            Interlocked.Decrement(ref _count);
-            throw new RpcException(RpcStatus.Unavailable,
-                $"the server has {_options.MaxOpenStreams} streams open, its limit (MaxOpenStreams); the stream was not opened. Retry later.");
-        }
-
-        if (_perOwner.AddOrUpdate(owner, 1, static (_, n) => n + 1) > _options.MaxOpenStreamsPerPeer)
-        {
-            Release(owner);
-            throw new RpcException(RpcStatus.Unavailable,
-                $"this client has {_options.MaxOpenStreamsPerPeer} streams open on the server, its limit (MaxOpenStreamsPerPeer); " +
-                "the stream was not opened. End streams you no longer read (break out of the loop, or dispose the enumerator).");
-        }
+        Reserve(owner);
 
         var stream = new ServerStream<T>(this, owner, connection, id);
         try
@@ -78,6 +61,48 @@ internal sealed class ServerStreams : IDisposable
             Release(owner);
             stream.End();
             throw new RpcException(RpcStatus.BadRequest, $"a stream with id {id} is already open for this client; the request was not run.");
+        }
+    }
+
+    /// <summary>
+    /// Opens a client stream: checks the bounds, starts the implementation reading from a bounded buffer that the
+    /// client's pushes fill, and registers it.
+    /// </summary>
+    public void OpenInbound<TItem>(object owner, RpcPeer connection, ulong id, Internal.RpcMethod push,
+        Func<IAsyncEnumerable<TItem>, CancellationToken, Task<object?>> run, Action<Internal.RpcServerCall, object?>? writeResult)
+    {
+        Reserve(owner);
+        var stream = new InboundStream<TItem>(this, owner, connection, id, push, writeResult);
+        if (!_open.TryAdd((owner, id), stream))
+        {
+            Release(owner);
+            stream.Dispose();
+            throw new RpcException(RpcStatus.BadRequest, $"a stream with id {id} is already open for this client; the request was not run.");
+        }
+
+        stream.Start(run);
+    }
+
+    private void Reserve(object owner)
+    {
+        if (_closed || _serverStopping.IsCancellationRequested)
+        {
+            throw new RpcException(RpcStatus.Unavailable, ServerErrors.Stopping);
+        }
+
+        if (Interlocked.Increment(ref _count) > _options.MaxOpenStreams)
+        {
+            Interlocked.Decrement(ref _count);
+            throw new RpcException(RpcStatus.Unavailable,
+                $"the server has {_options.MaxOpenStreams} streams open, its limit (MaxOpenStreams); the stream was not opened. Retry later.");
+        }
+
+        if (_perOwner.AddOrUpdate(owner, 1, static (_, n) => n + 1) > _options.MaxOpenStreamsPerPeer)
+        {
+            Release(owner);
+            throw new RpcException(RpcStatus.Unavailable,
+                $"this client has {_options.MaxOpenStreamsPerPeer} streams open on the server, its limit (MaxOpenStreamsPerPeer); " +
+                "the stream was not opened. End streams you no longer read (break out of the loop, or dispose the enumerator).");
         }
     }
 
@@ -187,7 +212,15 @@ internal abstract class ServerStream : IDisposable
     protected bool HasEnded => Volatile.Read(ref _endedFlag) != 0;
 
     /// <summary>Serves one pull: up to <paramref name="credit"/> items, at least one unless the stream ends.</summary>
-    public abstract ValueTask PullAsync(Internal.RpcServerCall call, int credit);
+    public virtual ValueTask PullAsync(Internal.RpcServerCall call, int credit) =>
+        throw new RpcException(RpcStatus.BadRequest, $"stream {Id} takes items from the client: push to it, do not pull.");
+
+    /// <summary>Serves one push of a client stream's items (the payload after the stream id).</summary>
+    public virtual ValueTask PushAsync(Internal.RpcServerCall call, ReadOnlyMemory<byte> payload) =>
+        throw new RpcException(RpcStatus.BadRequest, $"stream {Id} sends items to the client: pull from it, do not push.");
+
+    /// <summary>Marks the stream busy (a pull or push runs) or idle since now.</summary>
+    protected void Touch(bool busy) => IdleSince = busy ? 0 : Stopwatch.GetTimestamp();
 
     /// <summary>Ends the stream (once): the producer's token fires, the stream is forgotten, and the producer is disposed once no pull runs.</summary>
     public void End()
@@ -340,6 +373,146 @@ internal sealed class ServerStream<T> : ServerStream
         finally
         {
             _pulling.Release();
+            Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// A client stream: the implementation reads the items the client pushes from a bounded buffer, so a slow
+/// implementation holds the client back (a push is answered once its items are in the buffer); the answer to the last
+/// push is the method's result.
+/// </summary>
+internal sealed class InboundStream<TItem> : ServerStream
+{
+    /// <summary>Items the server holds for the implementation at most; a push waits for room.</summary>
+    private const int Buffered = 1024;
+
+    private readonly Internal.RpcMethod _push;
+    private readonly Action<Internal.RpcServerCall, object?>? _writeResult;
+    private readonly System.Threading.Channels.Channel<TItem> _items =
+        System.Threading.Channels.Channel.CreateBounded<TItem>(new System.Threading.Channels.BoundedChannelOptions(Buffered) { SingleReader = true, SingleWriter = true });
+    private readonly SemaphoreSlim _pushing = new(1, 1);
+    private Task<object?>? _run;
+
+    public InboundStream(ServerStreams streams, object owner, RpcPeer connection, ulong id, Internal.RpcMethod push, Action<Internal.RpcServerCall, object?>? writeResult)
+        : base(streams, owner, connection, id)
+    {
+        _push = push;
+        _writeResult = writeResult;
+    }
+
+    public void Start(Func<IAsyncEnumerable<TItem>, CancellationToken, Task<object?>> run)
+    {
+        try
+        {
+            _run = run(_items.Reader.ReadAllAsync(EndedToken), EndedToken);
+        }
+        catch (Exception ex)
+        {
+            _run = Task.FromException<object?>(ex);
+        }
+    }
+
+    public override async ValueTask PushAsync(Internal.RpcServerCall call, ReadOnlyMemory<byte> payload)
+    {
+        // Decoded before anything is awaited: the frame it came in is released when this returns.
+        if (PayloadCheck.Check(payload.Span, _push.ArgumentSchemas, "push") is { } malformed)
+        {
+            throw new RpcException(RpcStatus.BadRequest, $"the push to {_push} was refused before decoding: {malformed}.");
+        }
+
+        (bool end, TItem[] items) chunk;
+        int offset = 0;
+        try
+        {
+            chunk = PayloadCodec.ReadValue<(bool, TItem[])>(payload.Span, ref offset);
+        }
+        catch (Exception ex)
+        {
+            throw new RpcException(RpcStatus.BadRequest, $"the push to {_push} could not be decoded ({ex.Message}).", ex);
+        }
+
+        if (offset != payload.Length || chunk.items is null)
+        {
+            throw new RpcException(RpcStatus.BadRequest, $"the push to {_push} has {payload.Length - offset} bytes left after its items.");
+        }
+
+        if (!_pushing.Wait(0))
+        {
+            throw new RpcException(RpcStatus.BadRequest, "a push to this stream is already running: push again once it is answered.");
+        }
+
+        Touch(busy: true);
+        try
+        {
+            foreach (TItem item in chunk.items)
+            {
+                if (_run!.IsCompleted)
+                {
+                    break; // the implementation is done with the items: the rest are not needed
+                }
+
+                await _items.Writer.WriteAsync(item, EndedToken).ConfigureAwait(false); // waits for room: the client waits with it
+            }
+
+            if (_run!.IsFaulted || _run.IsCanceled)
+            {
+                await _run.ConfigureAwait(false); // the method failed: its error answers this push, and the client stops
+            }
+
+            if (!chunk.end)
+            {
+                // An empty answer: push the next. (A method that returned early has its result kept for the last push.)
+                return;
+            }
+
+            _items.Writer.TryComplete();
+            object? result = await _run!.ConfigureAwait(false); // its exception becomes the call's error
+            if (_writeResult is not null)
+            {
+                call.WriteResultOf(_writeResult, result);
+            }
+
+            End();
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            throw NotOpen(Id);
+        }
+        catch
+        {
+            End();
+            throw;
+        }
+        finally
+        {
+            Touch(busy: false);
+            _pushing.Release();
+        }
+    }
+
+    protected override async Task DisposeProducerAsync()
+    {
+        _items.Writer.TryComplete();
+        await _pushing.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_run is not null)
+            {
+                try
+                {
+                    await _run.ConfigureAwait(false); // its token has fired: it ends as it likes
+                }
+                catch (Exception)
+                {
+                    // Nobody waits for its outcome any more.
+                }
+            }
+        }
+        finally
+        {
+            _pushing.Release();
             Dispose();
         }
     }

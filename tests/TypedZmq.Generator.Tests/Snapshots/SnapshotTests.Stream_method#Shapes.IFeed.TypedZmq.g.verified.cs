@@ -24,7 +24,35 @@ namespace TypedZmq.Generated.Shapes.IFeed
             argumentSchemas: global::System.Array.Empty<global::TypedZmq.Internal.PayloadSchema>(),
             resultSchema: global::TypedZmq.Internal.PayloadSchema.Tuple(global::TypedZmq.Internal.PayloadSchema.Fixed<bool>(), global::TypedZmq.Internal.PayloadSchema.Sequence(global::TypedZmq.Internal.PayloadSchema.Fixed<long>())));
 
-        internal static readonly global::TypedZmq.Internal.RpcMethod[] All = new global::TypedZmq.Internal.RpcMethod[] { Tail, Numbers };
+        /// <summary><c>Sum(System.String,System.Collections.Generic.IAsyncEnumerable&lt;System.Int32&gt;)</c></summary>
+        internal static readonly global::TypedZmq.Internal.RpcMethod Sum = new global::TypedZmq.Internal.RpcMethod(
+            "Shapes.IFeed", 0x239534A6u, "Sum", 0xCC41B614u,
+            isIdempotent: false,
+            argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.String },
+            resultSchema: global::TypedZmq.Internal.PayloadSchema.Fixed<long>());
+
+        /// <summary>The pushes of <c>Sum(System.String,System.Collections.Generic.IAsyncEnumerable&lt;System.Int32&gt;)</c>'s stream argument: <c>(bool end, T[] items)</c>.</summary>
+        internal static readonly global::TypedZmq.Internal.RpcMethod Sum__Push = new global::TypedZmq.Internal.RpcMethod(
+            "Shapes.IFeed", 0x239534A6u, "Sum", 0xCC41B614u,
+            isIdempotent: false,
+            argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Tuple(global::TypedZmq.Internal.PayloadSchema.Fixed<bool>(), global::TypedZmq.Internal.PayloadSchema.Sequence(global::TypedZmq.Internal.PayloadSchema.Fixed<int>())) },
+            resultSchema: null);
+
+        /// <summary><c>Upload(System.Collections.Generic.IAsyncEnumerable&lt;System.Byte[]&gt;)</c></summary>
+        internal static readonly global::TypedZmq.Internal.RpcMethod Upload = new global::TypedZmq.Internal.RpcMethod(
+            "Shapes.IFeed", 0x239534A6u, "Upload", 0x579E0E40u,
+            isIdempotent: false,
+            argumentSchemas: global::System.Array.Empty<global::TypedZmq.Internal.PayloadSchema>(),
+            resultSchema: null);
+
+        /// <summary>The pushes of <c>Upload(System.Collections.Generic.IAsyncEnumerable&lt;System.Byte[]&gt;)</c>'s stream argument: <c>(bool end, T[] items)</c>.</summary>
+        internal static readonly global::TypedZmq.Internal.RpcMethod Upload__Push = new global::TypedZmq.Internal.RpcMethod(
+            "Shapes.IFeed", 0x239534A6u, "Upload", 0x579E0E40u,
+            isIdempotent: false,
+            argumentSchemas: new global::TypedZmq.Internal.PayloadSchema[] { global::TypedZmq.Internal.PayloadSchema.Tuple(global::TypedZmq.Internal.PayloadSchema.Fixed<bool>(), global::TypedZmq.Internal.PayloadSchema.Sequence(global::TypedZmq.Internal.PayloadSchema.Sequence(global::TypedZmq.Internal.PayloadSchema.Fixed<byte>()))) },
+            resultSchema: null);
+
+        internal static readonly global::TypedZmq.Internal.RpcMethod[] All = new global::TypedZmq.Internal.RpcMethod[] { Tail, Numbers, Sum, Upload };
     }
 
     /// <summary>Calls <see cref="global::Shapes.IFeed"/> on a TypedZmq server. Create it with <c>RpcClient.CreateProxy</c>.</summary>
@@ -49,6 +77,19 @@ namespace TypedZmq.Generated.Shapes.IFeed
         {
             var __tzmqRequest = this._channel.CreateRequest(global::TypedZmq.Generated.Shapes.IFeed.Methods.Numbers);
             return this._channel.InvokeStream<long>(__tzmqRequest, default);
+        }
+
+        global::System.Threading.Tasks.Task<long> global::Shapes.IFeed.Sum(string label, global::System.Collections.Generic.IAsyncEnumerable<int> values, global::System.Threading.CancellationToken cancellationToken)
+        {
+            var __tzmqRequest = this._channel.CreateRequest(global::TypedZmq.Generated.Shapes.IFeed.Methods.Sum);
+            __tzmqRequest.Write<string>(label);
+            return this._channel.InvokeWithStreamAsync<int, long>(__tzmqRequest, global::TypedZmq.Generated.Shapes.IFeed.Methods.Sum__Push, values, cancellationToken);
+        }
+
+        global::System.Threading.Tasks.ValueTask global::Shapes.IFeed.Upload(global::System.Collections.Generic.IAsyncEnumerable<byte[]> chunks)
+        {
+            var __tzmqRequest = this._channel.CreateRequest(global::TypedZmq.Generated.Shapes.IFeed.Methods.Upload);
+            return new global::System.Threading.Tasks.ValueTask(this._channel.InvokeWithStreamAsync<byte[]>(__tzmqRequest, global::TypedZmq.Generated.Shapes.IFeed.Methods.Upload__Push, chunks, default));
         }
     }
 
@@ -86,6 +127,19 @@ namespace TypedZmq.Generated.Shapes.IFeed
                     call.CheckArguments(global::TypedZmq.Generated.Shapes.IFeed.Methods.Numbers);
                     call.EndArguments();
                     return call.OpenStreamAsync<long>(__tzmqStreamToken => this._service.Numbers());
+                }
+                case 0xCC41B614u: // Sum(System.String,System.Collections.Generic.IAsyncEnumerable<System.Int32>)
+                {
+                    call.CheckArguments(global::TypedZmq.Generated.Shapes.IFeed.Methods.Sum);
+                    var label = call.Read<string>();
+                    call.EndArguments();
+                    return call.OpenClientStreamAsync<int, long>(global::TypedZmq.Generated.Shapes.IFeed.Methods.Sum__Push, (__tzmqItems, __tzmqStreamToken) => new global::System.Threading.Tasks.ValueTask<long>(this._service.Sum(label, __tzmqItems, __tzmqStreamToken)));
+                }
+                case 0x579E0E40u: // Upload(System.Collections.Generic.IAsyncEnumerable<System.Byte[]>)
+                {
+                    call.CheckArguments(global::TypedZmq.Generated.Shapes.IFeed.Methods.Upload);
+                    call.EndArguments();
+                    return call.OpenClientStreamAsync<byte[]>(global::TypedZmq.Generated.Shapes.IFeed.Methods.Upload__Push, (__tzmqItems, __tzmqStreamToken) => this._service.Upload(__tzmqItems));
                 }
                 default:
                     return call.UnknownMethod();

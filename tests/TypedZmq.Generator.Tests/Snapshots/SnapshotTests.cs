@@ -64,6 +64,10 @@ public sealed class SnapshotTests
 
             [TypedZmq.RpcMethod(Idempotent = true)]
             IAsyncEnumerable<long> Numbers();
+
+            System.Threading.Tasks.Task<long> Sum(string label, IAsyncEnumerable<int> values, CancellationToken cancellationToken);
+
+            System.Threading.Tasks.ValueTask Upload(IAsyncEnumerable<byte[]> chunks);
         }
         """);
 

@@ -17,6 +17,15 @@ public interface IStreams
 
     /// <summary>0, 1, 2, ... until cancelled, recording how far it got.</summary>
     IAsyncEnumerable<long> Forever(CancellationToken cancellationToken);
+
+    /// <summary>A client stream: the label, then the sum and count of every value sent.</summary>
+    Task<string> Sum(string label, IAsyncEnumerable<int> values, CancellationToken cancellationToken);
+
+    /// <summary>A client stream with no result: remembers the values.</summary>
+    Task Collect(IAsyncEnumerable<string> values);
+
+    /// <summary>A client stream whose implementation throws after <paramref name="after"/> values.</summary>
+    ValueTask<int> FailAfterReading(int after, IAsyncEnumerable<int> values);
 }
 
 /// <summary>The streams, with what a test needs to see of the producers.</summary>
@@ -32,7 +41,7 @@ public sealed class Streams : IStreams
     /// <summary>Producers running now.</summary>
     public int Running => Volatile.Read(ref _running);
 
-    /// <summary>Producers whose token fired (the stream ended on the server: the reader left, the connection or the server went).</summary>
+    /// <summary>Producers that ended with their token fired (the stream ended on the server: the reader left, the connection or the server went).</summary>
     public int Stopped => Volatile.Read(ref _stopped);
 
     public async IAsyncEnumerable<int> Count(int count, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -69,10 +78,66 @@ public sealed class Streams : IStreams
         throw new InvalidOperationException(message);
     }
 
+    /// <summary>What <see cref="Collect"/> received last.</summary>
+    public IReadOnlyList<string> Collected { get; private set; } = [];
+
+    /// <summary>Client streams whose method ended with its token fired.</summary>
+    public int ClientStreamsEnded => Volatile.Read(ref _clientStreamsEnded);
+
+    private int _clientStreamsEnded;
+
+    public async Task<string> Sum(string label, IAsyncEnumerable<int> values, CancellationToken cancellationToken)
+    {
+        long sum = 0;
+        int count = 0;
+        try
+        {
+            await foreach (int value in values)
+            {
+                sum += value;
+                count++;
+            }
+        }
+        finally
+        {
+            // Counted as the method ends, not from a token callback: the method's own end would race with that.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _clientStreamsEnded);
+            }
+        }
+
+        return $"{label}: {count} values, sum {sum}";
+    }
+
+    public async Task Collect(IAsyncEnumerable<string> values)
+    {
+        var all = new List<string>();
+        await foreach (string value in values)
+        {
+            all.Add(value);
+        }
+
+        Collected = all;
+    }
+
+    public async ValueTask<int> FailAfterReading(int after, IAsyncEnumerable<int> values)
+    {
+        int read = 0;
+        await foreach (int value in values)
+        {
+            if (++read == after)
+            {
+                throw new InvalidOperationException($"stopped after {read} values");
+            }
+        }
+
+        return read;
+    }
+
     public async IAsyncEnumerable<long> Forever([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _running);
-        using CancellationTokenRegistration registration = cancellationToken.Register(() => Interlocked.Increment(ref _stopped));
         try
         {
             for (long i = 0; ; i++)
@@ -92,6 +157,13 @@ public sealed class Streams : IStreams
         }
         finally
         {
+            // Counted as the producer ends (cancelled, or disposed after its token fired), not from a token callback,
+            // which the producer's own end would race with.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _stopped);
+            }
+
             Interlocked.Decrement(ref _running);
         }
     }
