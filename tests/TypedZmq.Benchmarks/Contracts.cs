@@ -12,10 +12,40 @@ public interface IBench
 
     /// <summary>Bytes in, the same bytes back: what raw NetMQ sends, with no text conversion on either side.</summary>
     byte[] EchoBytes(byte[] data);
+
+    /// <summary>The stream benchmark: the text, <paramref name="count"/> times.</summary>
+    IAsyncEnumerable<string> Items(string text, int count, CancellationToken cancellationToken);
+}
+
+/// <summary>The stream benchmark's producers, for every system alike: how many items they have produced.</summary>
+public static class Produced
+{
+    private static long s_count;
+
+    public static long Count => Interlocked.Read(ref s_count);
+
+    public static void One() => Interlocked.Increment(ref s_count);
+
+    public static async IAsyncEnumerable<string> Items(string text, int count, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (i % 1024 == 1023)
+            {
+                await Task.Yield();
+            }
+
+            One();
+            yield return text;
+        }
+    }
 }
 
 public sealed class Bench : IBench
 {
+    public IAsyncEnumerable<string> Items(string text, int count, CancellationToken cancellationToken) => Produced.Items(text, count, cancellationToken);
+
     public string Echo(string text) => text;
 
     public byte[] EchoBytes(byte[] data) => data;
@@ -26,6 +56,8 @@ public sealed class Bench : IBench
 /// <summary>The bench call with a wait before each echo: a server bound by something slower than itself.</summary>
 public sealed class WaitingBench(TimeSpan wait) : IBench
 {
+    public IAsyncEnumerable<string> Items(string text, int count, CancellationToken cancellationToken) => Produced.Items(text, count, cancellationToken);
+
     public string Echo(string text)
     {
         Thread.Sleep(wait);
@@ -50,9 +82,13 @@ public sealed class WaitingBench(TimeSpan wait) : IBench
 public partial interface IJsonEcho
 {
     Task<string> EchoAsync(string text);
+
+    IAsyncEnumerable<string> ItemsAsync(string text, int count, CancellationToken cancellationToken);
 }
 
 public sealed class JsonEcho : IJsonEcho
 {
     public Task<string> EchoAsync(string text) => Task.FromResult(text);
+
+    public IAsyncEnumerable<string> ItemsAsync(string text, int count, CancellationToken cancellationToken) => Produced.Items(text, count, cancellationToken);
 }

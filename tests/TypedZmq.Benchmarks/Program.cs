@@ -8,6 +8,7 @@ using TypedZmq.Benchmarks;
 // -- --only "a|b": only the scenarios whose names contain a or b (and the raw baselines); no sweep.
 // -- --sweep: only the calls-in-flight and client-process sweep of Sweep.cs.
 // -- --breakdown: only where one round trip's time goes (Breakdown.cs).
+// -- --streams: only the stream rows (StreamBench.cs).
 // -- --scale-out: the server-count and load-balancing measurements of ScaleOut.cs.
 // Interleaves the scenarios in rounds (the machine is noisy: absolute times drift, ratios within a round hold) and
 // reports, per payload size, the median over rounds of each scenario's ratio to the raw NetMQ baseline of its kind.
@@ -38,6 +39,12 @@ if (args.Contains("--scale-out"))
 {
     // dotnet run -c Release --project tests/TypedZmq.Benchmarks -- --scale-out [--rounds 3 --seconds 3]
     await ScaleOut.RunAsync(rounds, duration, report);
+    return Finish();
+}
+
+if (args.Contains("--streams"))
+{
+    await StreamBench.RunAsync(Math.Min(rounds, 3), duration, report);
     return Finish();
 }
 
@@ -140,6 +147,7 @@ foreach (int size in sizes)
 if (only is null)
 {
     await Breakdown.RunAsync(rounds, duration, report);
+    await StreamBench.RunAsync(Math.Min(rounds, 3), duration, report);
     await Sweep.RunAsync(rounds, duration, report, plot);
 }
 

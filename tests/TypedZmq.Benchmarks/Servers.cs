@@ -185,9 +185,18 @@ internal static class Servers
         msg.Close();
     }
 
-    private sealed class GrpcEcho : TypedZmq.Benchmarks.Grpc.Echo.EchoBase
+    internal sealed class GrpcEcho : TypedZmq.Benchmarks.Grpc.Echo.EchoBase
     {
         public override Task<TypedZmq.Benchmarks.Grpc.EchoMessage> Echo(TypedZmq.Benchmarks.Grpc.EchoMessage request, ServerCallContext context) =>
             Task.FromResult(request);
+
+        public override async Task Items(TypedZmq.Benchmarks.Grpc.ItemsRequest request, IServerStreamWriter<TypedZmq.Benchmarks.Grpc.EchoMessage> responseStream, ServerCallContext context)
+        {
+            var message = new TypedZmq.Benchmarks.Grpc.EchoMessage { Text = request.Text };
+            await foreach (string _ in Produced.Items(request.Text, request.Count, context.CancellationToken))
+            {
+                await responseStream.WriteAsync(message);
+            }
+        }
     }
 }
