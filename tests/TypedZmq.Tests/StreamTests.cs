@@ -342,6 +342,66 @@ public sealed class StreamTests
         Assert.Equal(1, server.Implementation.ClientStreamsEnded);
     }
 
+    [Theory]
+    [InlineData(RpcChannelKind.Request)]
+    [InlineData(RpcChannelKind.Multiplexed)]
+    public async Task A_method_that_stops_reading_early_answers_and_the_client_is_not_left_waiting(RpcChannelKind channel)
+    {
+        // It reads one value of 50,000 and returns: the server's buffer (1,024) fills, and the pushes must still end.
+        using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent);
+        using RpcClient client = server.Client(channel, credit: 512);
+
+        int first = await client.CreateProxy<IStreams>().TakeFirst(Numbers(50_000)).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, first);
+        await Eventually.WaitUntil(() => server.Server.OpenStreams == 0);
+    }
+
+    [Fact]
+    public void A_pull_on_a_quiet_stream_is_answered_with_an_empty_chunk_within_the_keep_alive()
+    {
+        // StreamIdleTimeout 400 ms: the keep-alive is half of it. Without it a pull would wait the whole 60 s.
+        using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent, idle: TimeSpan.FromMilliseconds(400));
+        using var peer = new RawPeer(server.Endpoint);
+        uint service = Fnv1a("TypedZmq.Tests.Contracts.IStreams");
+        uint after = Fnv1a("After(System.Int32)");
+
+        Assert.Equal(2, Assert.Single(peer.Exchange(Message(Header(1, 20, service, after), Int32s(60_000))))[2]);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        byte[] chunk = Assert.Single(peer.Exchange(Message(Header(1, 21, service, after, flags: 0x10), [.. BitConverter.GetBytes(20UL), .. BitConverter.GetBytes(4)])));
+
+        Assert.Equal([1, 0, 0, 0, 0], Payload(chunk)); // more to come, no item yet
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"answered after {watch.Elapsed}");
+        Assert.Equal(1, server.Server.OpenStreams); // still open: the client is there
+    }
+
+    [Fact]
+    public async Task A_reader_that_leaves_ends_its_stream_even_when_the_server_is_full_of_waiting_pulls()
+    {
+        // Two quiet streams hold both of the server's call slots with their waiting pulls. Cancelling one reader ends
+        // its stream at once: the multiplexed channel says so with a cancel, which no limit holds back.
+        using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent, maxConcurrentCalls: 2);
+        using RpcClient client = server.Client(RpcChannelKind.Multiplexed);
+        IStreams streams = client.CreateProxy<IStreams>();
+        using var leave = new CancellationTokenSource();
+        Task first = ReadAllAsync(streams.After(60_000, CancellationToken.None), leave.Token);
+        Task second = ReadAllAsync(streams.After(60_000, CancellationToken.None), TestContext.Current.CancellationToken);
+        await Eventually.WaitUntil(() => server.Server.OpenStreams == 2 && server.Server.InFlight == 2);
+
+        await leave.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        await Eventually.WaitUntil(() => server.Server.OpenStreams == 1, TimeSpan.FromSeconds(10));
+        Assert.False(second.IsCompleted);
+
+        static async Task ReadAllAsync(IAsyncEnumerable<int> items, CancellationToken cancellationToken)
+        {
+            await foreach (int _ in items.WithCancellation(cancellationToken))
+            {
+            }
+        }
+    }
+
     private static async IAsyncEnumerable<int> Numbers(int count)
     {
         for (int i = 0; i < count; i++)
@@ -389,7 +449,7 @@ public sealed class StreamTests
     /// <summary>A server hosting <see cref="Streams"/> on a fresh endpoint.</summary>
     private sealed class StreamServer : IDisposable
     {
-        public StreamServer(Transport transport, RpcServerKind kind, TimeSpan? idle = null, int perPeer = 100)
+        public StreamServer(Transport transport, RpcServerKind kind, TimeSpan? idle = null, int perPeer = 100, int maxConcurrentCalls = 1024)
         {
             Server = new RpcServer(new RpcServerOptions
             {
@@ -397,6 +457,7 @@ public sealed class StreamTests
                 Kind = kind,
                 StreamIdleTimeout = idle ?? TimeSpan.FromMinutes(1),
                 MaxOpenStreamsPerPeer = perPeer,
+                MaxConcurrentCalls = maxConcurrentCalls,
                 StopTimeout = TimeSpan.FromSeconds(2),
             });
             Server.AddService<IStreams>(Implementation);

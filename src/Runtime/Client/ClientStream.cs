@@ -83,24 +83,24 @@ internal sealed class ClientStream<T> : IAsyncEnumerable<T>
                     _ = next.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }
 
-                await CloseAsync(method, streamId).ConfigureAwait(false);
-            }
+                if (!_channel.CloseStream(method, streamId, close: true))
+                {
+                    await CloseAsync(method, streamId).ConfigureAwait(false);
+                }
 
-            _channel.ForgetStream(streamId);
+                await cancellation.CancelAsync().ConfigureAwait(false); // and the pull asked for ahead, if any
+            }
+            else
+            {
+                _channel.CloseStream(method, streamId, close: false);
+            }
         }
     }
 
-    /// <summary>A final pull of credit 0: the server ends the stream and its producer's token fires.</summary>
+    /// <summary>A final pull of credit 0 (the request channel, which cannot send a cancel): the server ends the stream.</summary>
     private async Task CloseAsync(RpcMethod method, ulong streamId)
     {
         Task<(bool, T[])> close = _channel.PullStreamAsync<(bool, T[])>(method, streamId, 0, CancellationToken.None);
-        if (_channel.PrefetchesStreams)
-        {
-            // The multiplexed channel sends it at once; nobody needs the answer.
-            _ = close.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            return;
-        }
-
         try
         {
             await close.ConfigureAwait(false); // one call at a time on this channel: the next call waits for it anyway

@@ -57,11 +57,16 @@ internal static class ClientStreamWriter
             if (!finished && open.IsCompletedSuccessfully)
             {
                 // The items failed, the caller cancelled, or a push failed: the server ends the stream (a close).
-                _ = channel.PullStreamAsync<NoResult>(method, streamId, 0, CancellationToken.None)
-                    .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                if (!channel.CloseStream(method, streamId, close: true))
+                {
+                    _ = channel.PullStreamAsync<NoResult>(method, streamId, 0, CancellationToken.None)
+                        .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                }
             }
-
-            channel.ForgetStream(streamId);
+            else
+            {
+                channel.CloseStream(method, streamId, close: false);
+            }
         }
     }
 }

@@ -207,7 +207,8 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     internal override bool PrefetchesStreams => true;
 
     /// <inheritdoc/>
-    internal override void ForgetStream(ulong streamId) => _commands.TryPost(new Command(null!, null, streamId));
+    internal override bool CloseStream(RpcMethod method, ulong streamId, bool close) =>
+        _commands.TryPost(new Command(null!, null, streamId, close ? method : null)) && close;
 
     // Poller thread.
     private void OnCommand(Command command)
@@ -215,7 +216,20 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         PendingCall call = command.Call;
         if (command.ForgetStream != 0)
         {
-            _streamLinks.Remove(command.ForgetStream);
+            if (_streamLinks.Remove(command.ForgetStream, out ServerLink? home) && command.CloseMethod is { } method && !home.IsDisposed)
+            {
+                // A cancel naming the stream: the server ends it at once, ahead of its limits and queue (docs/protocol.md).
+                var cancel = new RpcHeader(MessageKind.Cancel, RpcStatus.Ok, command.ForgetStream, method.ServiceId, method.MethodId, 0);
+                if (home.ReadsBatches)
+                {
+                    Frames.WriteBody(Batch(home).Add(Frames.BodySize(cancel, null, 0, _sealer)), cancel, null, ReadOnlySpan<byte>.Empty, _sealer);
+                }
+                else
+                {
+                    Frames.TrySend(home.Socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
+                }
+            }
+
             return;
         }
 
@@ -241,14 +255,6 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         if (call.IsCompleted)
         {
             request.Return(); // cancelled before it was sent: do not send it at all
-            return;
-        }
-
-        if (request.StreamId != 0 && (!_streamLinks.TryGetValue(request.StreamId, out ServerLink? home) || home.IsDisposed))
-        {
-            request.Return();
-            call.Fail(new RpcException(RpcStatus.Unavailable,
-                $"{call.Method}: the connection to the server that holds this stream is gone; the stream ended. Enumerate the method again for a new one."));
             return;
         }
 
@@ -287,8 +293,14 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         int count = links.Count;
         if (request.StreamId != 0)
         {
-            // A pull goes to the server that holds its stream, or nowhere: OnCommand fails it if that server is gone.
-            return _streamLinks.TryGetValue(request.StreamId, out ServerLink? home) && !home.IsDisposed && TrySendOn(home, call, header, request);
+            // A pull or push goes to the server that holds its stream, whatever the bounds, or nowhere: a stream is not
+            // resumed on another server or later, so one that cannot be sent now fails (and never blocks the queue).
+            if (!(_streamLinks.TryGetValue(request.StreamId, out ServerLink? home) && !home.IsDisposed && TrySendOn(home, call, header, request)))
+            {
+                StreamLost(call);
+            }
+
+            return true;
         }
 
         if (count == 0)
@@ -378,6 +390,16 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         call.SentOnConnection = link.Connection;
         link.InFlight++;
         return true;
+    }
+
+    /// <summary>Poller thread: a stream's pull or push cannot reach the server that holds the stream: it fails.</summary>
+    private void StreamLost(PendingCall call)
+    {
+        _pending.Remove(call.RequestId);
+        call.ReleaseRequest();
+        call.Fail(new RpcException(RpcStatus.Unavailable,
+            $"{call.Method}: the connection to the server that holds this stream is gone, or cannot take more now; the stream ended. " +
+            "Call the method again for a new stream."));
     }
 
     /// <summary>Poller thread: the link's batch, which this turn starts filling if it is empty.</summary>
@@ -680,7 +702,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
         call.WaitingToSend = false; // (its entry in the waiting queue, if any, is skipped)
         ServerLink? link = call.Link;
         EndAttempt(call);
-        if (CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
+        if (call.Request is not { IsStreamPart: true } && CallPolicy.MayRetry(_options, call.Method, error.Status, call.Attempt))
         {
             CallPolicy.NoteRetry(Logger, _options, call.Method, call.Attempt + 1, error.Status);
             TimeSpan backoff = CallPolicy.Backoff(_options, call.Attempt);
@@ -910,12 +932,16 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
 
     private readonly struct Command
     {
-        public Command(PendingCall call, RpcRequest? request, ulong forgetStream = 0)
+        public Command(PendingCall call, RpcRequest? request, ulong forgetStream = 0, RpcMethod? closeMethod = null)
         {
             Call = call;
             Request = request;
             ForgetStream = forgetStream;
+            CloseMethod = closeMethod;
         }
+
+        /// <summary>With <see cref="ForgetStream"/>: the stream's method, when the server is to be told to end it too.</summary>
+        public RpcMethod? CloseMethod { get; }
 
         /// <summary>Nonzero: not a call, but a stream that ended, whose server the channel forgets.</summary>
         public ulong ForgetStream { get; }

@@ -132,7 +132,7 @@ internal sealed class RequestChannel : RpcChannel, IDisposable
                         ReleaseGate();
                     }
                 }
-                catch (RpcException ex) when (ShouldRetry(method, ex, attempt))
+                catch (RpcException ex) when (!request.IsStreamPart && ShouldRetry(method, ex, attempt))
                 {
                     CallPolicy.NoteRetry(Logger, _options, method, attempt + 1, ex.Status);
                     TimeSpan backoff = CallPolicy.Backoff(_options, attempt);

@@ -152,6 +152,9 @@ public abstract class RpcChannel
         return SendAsync<TResult>(request, cancellationToken);
     }
 
+    /// <summary>The least time a pull waits for its answer (servers answer within their keep-alive, at most 30 s).</summary>
+    private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>The stream's credit per pull (see <see cref="RpcClientOptions.StreamCredit"/>).</summary>
     internal int StreamCredit => _options?.StreamCredit ?? 64;
 
@@ -161,10 +164,11 @@ public abstract class RpcChannel
     /// <summary>Why this channel cannot carry streams, or null when it can.</summary>
     internal virtual string? StreamsUnsupported => null;
 
-    /// <summary>A stream ended: the channel forgets where it was open.</summary>
-    internal virtual void ForgetStream(ulong streamId)
-    {
-    }
+    /// <summary>
+    /// A stream is over on the client: the channel forgets where it was open and, with <paramref name="close"/>, tells
+    /// the server to end it. False when the channel cannot send that itself (the caller closes it with a pull of credit 0).
+    /// </summary>
+    internal virtual bool CloseStream(RpcMethod method, ulong streamId, bool close) => false;
 
     /// <summary>Opens a stream: like <see cref="InvokeAsync{TResult}"/>, and says which request id names it.</summary>
     internal Task<TResult> OpenStreamAsync<TResult>(RpcRequest request, CancellationToken cancellationToken, out ulong streamId)
@@ -183,9 +187,10 @@ public abstract class RpcChannel
         pull.Write(credit);
         Prepare(pull);
         pull.StreamId = streamId;
-        if (credit > 0)
+        if (credit > 0 && pull.Timeout != System.Threading.Timeout.InfiniteTimeSpan && pull.Timeout < PullTimeout)
         {
-            pull.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // a stream may wait long for its next item; cancel it to stop
+            // A server answers a pull within its keep-alive (at most 30 s) even when no item comes: this is ample.
+            pull.Timeout = PullTimeout;
         }
         return SendAsync<TResult>(pull, cancellationToken);
     }

@@ -51,6 +51,9 @@ public sealed class RpcRequest
     /// <summary>With <see cref="StreamId"/>: a push of a client stream's items rather than a pull.</summary>
     internal bool IsPush { get; set; }
 
+    /// <summary>A stream's open, pull or push: never retried, whatever the retry settings (a stream is not resumed).</summary>
+    internal bool IsStreamPart => StreamId != 0 || OpensStream;
+
     /// <summary>The request opens a stream: the multiplexed channel remembers which server answered it.</summary>
     internal bool OpensStream { get; set; }
 

@@ -268,6 +268,28 @@ public sealed class RpcServerCall
         return stream.PushAsync(this, payload.Slice(8));
     }
 
+    /// <summary>Starts a stream chunk, <c>(bool more, T[] items)</c>, as the result: the items follow one by one.</summary>
+    internal void BeginChunk()
+    {
+        _result.Reset();
+        _result.GetSpan(5).Slice(0, 5).Clear(); // more, then the item count: patched by EndChunk
+        _result.Advance(5);
+    }
+
+    /// <summary>Appends one item to the chunk (MemoryPack writes an array as its count, then each item as it writes one alone).</summary>
+    internal void AppendItem<T>(T item) => PayloadCodec.WriteValue(_result, item);
+
+    /// <summary>The bytes the chunk holds so far.</summary>
+    internal int ChunkBytes => _result.WrittenCount;
+
+    /// <summary>Ends the chunk: whether more may follow, and how many items it holds.</summary>
+    internal void EndChunk(bool more, int count)
+    {
+        Span<byte> chunk = _result.Written;
+        chunk[0] = more ? (byte)1 : (byte)0;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(chunk.Slice(1), count);
+    }
+
     /// <summary>Writes a result decided outside the generated dispatcher (a client stream's method result).</summary>
     internal void WriteResultOf(Action<RpcServerCall, object?> writeResult, object? result) => writeResult(this, result);
 

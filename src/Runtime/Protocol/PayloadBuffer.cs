@@ -21,6 +21,9 @@ internal sealed class PayloadBuffer : IBufferWriter<byte>
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
+    /// <summary>What was written, to patch in place (a count written before the items it counts).</summary>
+    public Span<byte> Written => _buffer.AsSpan(0, _written);
+
     public void Advance(int count)
     {
         if (count < 0 || _written + count > _buffer.Length)

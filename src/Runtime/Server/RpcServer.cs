@@ -176,17 +176,19 @@ public sealed class RpcServer : IDisposable
             }
 
             var handler = new RequestHandler(_services, Options, _stopping.Token);
-            IServerLoop loop = Options.Kind == RpcServerKind.Concurrent
-                ? new RouterLoop(Options, handler)
-                : new ReplyLoop(Options, handler);
-            handler.Bound(loop.BoundEndpoint); // before the first request can arrive
+            IServerLoop? loop = null;
             try
             {
+                loop = Options.Kind == RpcServerKind.Concurrent
+                    ? new RouterLoop(Options, handler)
+                    : new ReplyLoop(Options, handler);
+                handler.Bound(loop.BoundEndpoint); // before the first request can arrive
                 loop.Start();
             }
             catch
             {
-                loop.Dispose(); // the socket is bound: release the endpoint
+                loop?.Dispose(); // the socket is bound: release the endpoint
+                handler.Dispose(); // its stream timer and keys
                 throw;
             }
 

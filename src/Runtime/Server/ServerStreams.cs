@@ -37,6 +37,16 @@ internal sealed class ServerStreams : IDisposable
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>
+    /// How long a pull waits for the producer's next item before it is answered with an empty chunk (more to come):
+    /// a waiting pull is never left unanswered long, so a client can give pulls a timeout and a server notices a
+    /// client that went away. Half the idle timeout, at most 30 s.
+    /// </summary>
+    public TimeSpan KeepAlive => TimeSpan.FromTicks(Math.Min(_options.StreamIdleTimeout.Ticks / 2, TimeSpan.TicksPerSecond * 30));
+
+    /// <summary>A chunk stops growing past this many bytes, whatever the credit: half of MaxMessageSize, at most 4 MiB.</summary>
+    public int ChunkLimit => (int)Math.Min(_options.MaxMessageSize / 2, 4 * 1024 * 1024);
+
+    /// <summary>
     /// Opens a stream: checks the bounds, starts the producer with a token that fires when the stream ends for any
     /// reason, and registers it.
     /// </summary>
@@ -184,13 +194,12 @@ internal sealed class ServerStreams : IDisposable
 /// <summary>One open stream: its producer, and what the client's pulls have not taken yet.</summary>
 internal abstract class ServerStream : IDisposable
 {
-    private readonly ServerStreams _streams;
     private readonly CancellationTokenSource _ended = new();
     private int _endedFlag;
 
     protected ServerStream(ServerStreams streams, object owner, RpcPeer connection, ulong id)
     {
-        _streams = streams;
+        Streams = streams;
         Owner = owner;
         Connection = connection;
         Id = id;
@@ -198,6 +207,9 @@ internal abstract class ServerStream : IDisposable
     }
 
     public object Owner { get; }
+
+    /// <summary>The registry it belongs to.</summary>
+    protected ServerStreams Streams { get; }
 
     public RpcPeer Connection { get; }
 
@@ -230,7 +242,7 @@ internal abstract class ServerStream : IDisposable
             return;
         }
 
-        _streams.Forget(this);
+        Streams.Forget(this);
         try
         {
             _ended.Cancel();
@@ -258,7 +270,7 @@ internal sealed class ServerStream<T> : ServerStream
 {
     private readonly SemaphoreSlim _pulling = new(1, 1);
     private IAsyncEnumerator<T>? _producer;
-    private ValueTask<bool>? _next; // a MoveNextAsync started by a pull that had items already, not awaited yet
+    private Task<bool>? _next; // a MoveNextAsync started by an earlier pull and not finished when it was answered
     private Exception? _failure; // the producer failed after the items of the last chunk: the next pull fails with it
 
     public ServerStream(ServerStreams streams, object owner, RpcPeer connection, ulong id)
@@ -279,7 +291,7 @@ internal sealed class ServerStream<T> : ServerStream
             throw new RpcException(RpcStatus.BadRequest, "a pull of this stream is already running: pull again once it is answered.");
         }
 
-        IdleSince = 0;
+        Touch(busy: true);
         try
         {
             if (_failure is { } failure)
@@ -293,16 +305,29 @@ internal sealed class ServerStream<T> : ServerStream
                 throw NotOpen(Id);
             }
 
-            var items = new List<T>(Math.Min(credit, 64));
+            int count = 0;
+            int limit = Streams.ChunkLimit;
             bool more = true;
-            while (items.Count < credit)
+            call.BeginChunk();
+            while (count < credit && call.ChunkBytes < limit)
             {
-                ValueTask<bool> next = _next ?? _producer!.MoveNextAsync();
+                // (A completed MoveNextAsync gives a cached task: no allocation for items that are ready.)
+                Task<bool> next = _next ?? _producer!.MoveNextAsync().AsTask();
                 _next = null;
-                if (items.Count > 0 && !next.IsCompleted)
+                if (!next.IsCompleted)
                 {
-                    _next = next; // the producer is working on the next item: send what is ready, it waits for the next pull
-                    break;
+                    if (count > 0)
+                    {
+                        _next = next; // send what is ready; the producer works on for the next pull
+                        break;
+                    }
+
+                    // Nothing ready: wait, but no longer than the keep-alive; then answer an empty chunk (more to come).
+                    if (await Task.WhenAny(next, Task.Delay(Streams.KeepAlive, EndedToken)).ConfigureAwait(false) != next)
+                    {
+                        _next = next;
+                        break;
+                    }
                 }
 
                 bool has;
@@ -310,7 +335,7 @@ internal sealed class ServerStream<T> : ServerStream
                 {
                     has = await next.ConfigureAwait(false);
                 }
-                catch (Exception ex) when (items.Count > 0)
+                catch (Exception ex) when (count > 0)
                 {
                     _failure = ex; // after the items produced before it
                     break;
@@ -322,10 +347,16 @@ internal sealed class ServerStream<T> : ServerStream
                     break;
                 }
 
-                items.Add(_producer!.Current);
+                call.AppendItem(_producer!.Current);
+                count++;
             }
 
-            await call.Complete<(bool, T[])>((more, items.ToArray())).ConfigureAwait(false); // writes the chunk (completed at once)
+            if (HasEnded && more)
+            {
+                throw NotOpen(Id); // ended while this pull waited
+            }
+
+            call.EndChunk(more, count);
             if (!more)
             {
                 End();
@@ -338,7 +369,7 @@ internal sealed class ServerStream<T> : ServerStream
         }
         finally
         {
-            IdleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            Touch(busy: false);
             _pulling.Release();
         }
     }
@@ -448,12 +479,10 @@ internal sealed class InboundStream<TItem> : ServerStream
         {
             foreach (TItem item in chunk.items)
             {
-                if (_run!.IsCompleted)
+                if (!await WriteAsync(item).ConfigureAwait(false))
                 {
-                    break; // the implementation is done with the items: the rest are not needed
+                    break; // the method is done with the items (returned or threw): the rest are not needed
                 }
-
-                await _items.Writer.WriteAsync(item, EndedToken).ConfigureAwait(false); // waits for room: the client waits with it
             }
 
             if (_run!.IsFaulted || _run.IsCanceled)
@@ -490,6 +519,26 @@ internal sealed class InboundStream<TItem> : ServerStream
             Touch(busy: false);
             _pushing.Release();
         }
+    }
+
+    /// <summary>Puts one item in the buffer, waiting for room (the client waits with it) unless the method ends first.</summary>
+    private async ValueTask<bool> WriteAsync(TItem item)
+    {
+        while (!_items.Writer.TryWrite(item))
+        {
+            if (_run!.IsCompleted)
+            {
+                return false;
+            }
+
+            Task<bool> room = _items.Writer.WaitToWriteAsync(EndedToken).AsTask();
+            if (await Task.WhenAny(room, _run).ConfigureAwait(false) != room || !await room.ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     protected override async Task DisposeProducerAsync()

@@ -26,6 +26,12 @@ public interface IStreams
 
     /// <summary>A client stream whose implementation throws after <paramref name="after"/> values.</summary>
     ValueTask<int> FailAfterReading(int after, IAsyncEnumerable<int> values);
+
+    /// <summary>A client stream whose implementation returns the first value without reading the others.</summary>
+    Task<int> TakeFirst(IAsyncEnumerable<int> values);
+
+    /// <summary>One item, after <paramref name="milliseconds"/>: a quiet stream.</summary>
+    IAsyncEnumerable<int> After(int milliseconds, CancellationToken cancellationToken);
 }
 
 /// <summary>The streams, with what a test needs to see of the producers.</summary>
@@ -133,6 +139,22 @@ public sealed class Streams : IStreams
         }
 
         return read;
+    }
+
+    public async Task<int> TakeFirst(IAsyncEnumerable<int> values)
+    {
+        await foreach (int value in values)
+        {
+            return value;
+        }
+
+        return -1;
+    }
+
+    public async IAsyncEnumerable<int> After(int milliseconds, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Delay(milliseconds, cancellationToken);
+        yield return 1;
     }
 
     public async IAsyncEnumerable<long> Forever([EnumeratorCancellation] CancellationToken cancellationToken)
