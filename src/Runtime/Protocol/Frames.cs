@@ -36,26 +36,9 @@ internal static class Frames
         try
         {
             bool first = true;
-            if (envelope is not null)
+            if (!SendEnvelope(socket, envelope, delimiter, ref msg, timeout, ref first))
             {
-                foreach (byte[] frame in envelope)
-                {
-                    // Envelope arrays are never written after creation, so NetMQ may hold on to them: no copy.
-                    msg.InitGC(frame, frame.Length);
-                    if (!SendPart(socket, ref msg, timeout, ref first))
-                    {
-                        return false;
-                    }
-                }
-            }
-
-            if (delimiter)
-            {
-                msg.InitEmpty();
-                if (!SendPart(socket, ref msg, timeout, ref first))
-                {
-                    return false;
-                }
+                return false;
             }
 
             InitBody(ref msg, BodySize(header, metadata, payload.Length, sealer), sendBuffer);
@@ -117,25 +100,9 @@ internal static class Frames
         try
         {
             bool first = true;
-            if (envelope is not null)
+            if (!SendEnvelope(socket, envelope, delimiter, ref msg, TimeSpan.Zero, ref first))
             {
-                foreach (byte[] frame in envelope)
-                {
-                    msg.InitGC(frame, frame.Length);
-                    if (!SendPart(socket, ref msg, TimeSpan.Zero, ref first))
-                    {
-                        return false;
-                    }
-                }
-            }
-
-            if (delimiter)
-            {
-                msg.InitEmpty();
-                if (!SendPart(socket, ref msg, TimeSpan.Zero, ref first))
-                {
-                    return false;
-                }
+                return false;
             }
 
             msg.InitPool(body.Length);
@@ -179,6 +146,34 @@ internal static class Frames
         }
 
         payload.CopyTo(body.Slice(RpcHeader.Size + metadataSize));
+    }
+
+    /// <summary>Sends the envelope frames and the empty delimiter, if any; false if the socket would not take the first in time.</summary>
+    private static bool SendEnvelope(NetMQSocket socket, byte[][]? envelope, bool delimiter, ref Msg msg, TimeSpan timeout, ref bool first)
+    {
+        if (envelope is not null)
+        {
+            foreach (byte[] frame in envelope)
+            {
+                // Envelope arrays are never written after creation, so NetMQ may hold on to them: no copy.
+                msg.InitGC(frame, frame.Length);
+                if (!SendPart(socket, ref msg, timeout, ref first))
+                {
+                    return false;
+                }
+            }
+        }
+
+        if (delimiter)
+        {
+            msg.InitEmpty();
+            if (!SendPart(socket, ref msg, timeout, ref first))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool SendPart(NetMQSocket socket, ref Msg msg, TimeSpan timeout, ref bool first)
