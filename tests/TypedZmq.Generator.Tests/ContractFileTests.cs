@@ -78,6 +78,7 @@ public sealed class ContractFileTests
         { "a parameter type changed", "Item Get(string name);", "Item Get(long name);", "method Shop.IShop.Get(System.String)' is gone" },
         { "a parameter added", "Task<int> PlaceAsync(string sku, int quantity);", "Task<int> PlaceAsync(string sku, int quantity, bool rush);", "method Shop.IShop.PlaceAsync(System.String,System.Int32)' is gone" },
         { "the result type changed", "int Count();", "long Count();", "method Shop.IShop.Count()' changed from 'returns Fixed<int>()' to 'returns Fixed<long>()'" },
+        { "a result turned into a stream", "Item Get(string name);", "System.Collections.Generic.IAsyncEnumerable<Item> Get(string name);", "method Shop.IShop.Get(System.String)' changed from 'returns schema of Shop.Item' to 'returns Tuple(Fixed<bool>(), Sequence(schema of Shop.Item))'" },
         { "a record member retyped to a type of the same short name", "public partial record Order(Item Line);", "public partial record Order(Other.Item Line);", "type Shop.Order' member 1 (shipped as schema of Shop.Item) is now schema of Shop.Other.Item" },
         { "a union case removed", "[MemoryPackUnion(1, typeof(Big))]\n", "", "type Shop.ISize' no longer has the case '1: schema of Shop.Big'" },
         { "a method id changed", "Item Get(string name);", "[RpcMethod(Id = 7)] Item Get(string name);", "method Shop.IShop.Get(System.String)' changed from 'id=0x" },

@@ -155,7 +155,10 @@ internal static class ContractCheck
             }
         }
 
-        return null;
+        // A client stream's pushes are wire too (their layout is the stream's item type).
+        string? pushesWas = System.Array.Find(fieldsWas, static f => f.StartsWith("pushes ", StringComparison.Ordinal));
+        string? pushesNow = System.Array.Find(fieldsNow, static f => f.StartsWith("pushes ", StringComparison.Ordinal));
+        return pushesWas is not null && pushesWas != pushesNow ? $"changed from '{pushesWas}' to '{pushesNow ?? "no pushes"}'" : null;
     }
 
     /// <summary>
