@@ -166,6 +166,26 @@ public sealed class StreamTests
     }
 
     [Fact]
+    public async Task A_producer_that_throws_at_once_from_MoveNextAsync_still_sends_its_items_first()
+    {
+        using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent);
+        using RpcClient client = server.Client(RpcChannelKind.Multiplexed);
+
+        var items = new List<int>();
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (int item in client.CreateProxy<IStreams>().ThrowsAtOnce(5))
+            {
+                items.Add(item);
+            }
+        });
+
+        Assert.Equal([0, 1, 2, 3, 4], items);
+        Assert.Equal(RpcStatus.RemoteError, error.Status);
+        Assert.Contains("thrown at once", error.Message);
+    }
+
+    [Fact]
     public async Task Disposing_the_client_ends_its_streams_on_the_server()
     {
         using var server = new StreamServer(Transport.Tcp, RpcServerKind.Concurrent);

@@ -311,8 +311,18 @@ internal sealed class ServerStream<T> : ServerStream
             call.BeginChunk();
             while (count < credit && call.ChunkBytes < limit)
             {
-                // (A completed MoveNextAsync gives a cached task: no allocation for items that are ready.)
-                Task<bool> next = _next ?? _producer!.MoveNextAsync().AsTask();
+                // (A completed MoveNextAsync gives a cached task: no allocation for items that are ready.) A producer that
+                // throws at once, rather than in its task, still gets the items it produced before sent first.
+                Task<bool> next;
+                try
+                {
+                    next = _next ?? _producer!.MoveNextAsync().AsTask();
+                }
+                catch (Exception ex)
+                {
+                    next = Task.FromException<bool>(ex);
+                }
+
                 _next = null;
                 if (!next.IsCompleted)
                 {

@@ -32,6 +32,9 @@ public interface IStreams
 
     /// <summary>One item, after <paramref name="milliseconds"/>: a quiet stream.</summary>
     IAsyncEnumerable<int> After(int milliseconds, CancellationToken cancellationToken);
+
+    /// <summary>A hand-written producer: <paramref name="count"/> items, then MoveNextAsync throws at once (not in its task).</summary>
+    IAsyncEnumerable<int> ThrowsAtOnce(int count);
 }
 
 /// <summary>The streams, with what a test needs to see of the producers.</summary>
@@ -141,6 +144,8 @@ public sealed class Streams : IStreams
         return read;
     }
 
+    public IAsyncEnumerable<int> ThrowsAtOnce(int count) => new ThrowingProducer(count);
+
     public async Task<int> TakeFirst(IAsyncEnumerable<int> values)
     {
         await foreach (int value in values)
@@ -189,4 +194,17 @@ public sealed class Streams : IStreams
             Interlocked.Decrement(ref _running);
         }
     }
+}
+
+/// <summary>A producer that throws from MoveNextAsync itself, as hand-written enumerators may.</summary>
+internal sealed class ThrowingProducer(int count) : IAsyncEnumerable<int>, IAsyncEnumerator<int>
+{
+    public int Current { get; private set; } = -1;
+
+    public IAsyncEnumerator<int> GetAsyncEnumerator(CancellationToken cancellationToken = default) => this;
+
+    public ValueTask<bool> MoveNextAsync() =>
+        ++Current < count ? new ValueTask<bool>(true) : throw new InvalidOperationException("thrown at once");
+
+    public ValueTask DisposeAsync() => default;
 }
