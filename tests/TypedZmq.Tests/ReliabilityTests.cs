@@ -130,10 +130,13 @@ public sealed class ReliabilityTests
         var second = new Counter("second");
         RpcServer a = Start(first, RpcServerKind.Reply);
         using RpcServer b = Start(second, RpcServerKind.Reply);
+        // 2 s per attempt: a timed-out attempt replaces the REQ socket, whose reconnection to both servers can take more
+        // than half a second on a loaded machine (a CI run failed so with 500 ms). Only the call in flight on the server
+        // that goes down waits that long.
         using var client = new RpcClient(new RpcClientOptions
         {
             Endpoint = a.BoundEndpoint + "," + b.BoundEndpoint,
-            Timeout = TimeSpan.FromMilliseconds(500),
+            Timeout = TimeSpan.FromSeconds(2),
             MaxAttempts = 4,
         });
         ICounter proxy = client.CreateProxy<ICounter>();
