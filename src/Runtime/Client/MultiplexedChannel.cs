@@ -219,15 +219,7 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
             if (_streamLinks.Remove(command.ForgetStream, out ServerLink? home) && command.CloseMethod is { } method && !home.IsDisposed)
             {
                 // A cancel naming the stream: the server ends it at once, ahead of its limits and queue (docs/protocol.md).
-                var cancel = new RpcHeader(MessageKind.Cancel, RpcStatus.Ok, command.ForgetStream, method.ServiceId, method.MethodId, 0);
-                if (home.ReadsBatches)
-                {
-                    Frames.WriteBody(Batch(home).Add(Frames.BodySize(cancel, null, 0, _sealer)), cancel, null, ReadOnlySpan<byte>.Empty, _sealer);
-                }
-                else
-                {
-                    Frames.TrySend(home.Socket, envelope: null, delimiter: true, cancel, metadata: null, ReadOnlySpan<byte>.Empty, TimeSpan.Zero, _sealer);
-                }
+                SendCancel(command.ForgetStream, method, home);
             }
 
             return;
@@ -675,9 +667,12 @@ internal sealed class MultiplexedChannel : RpcChannel, IDisposable
     /// Tells the server that ran the call that nobody waits for it any more (docs/protocol.md, "Cancel"). Best effort:
     /// never blocks, never answered.
     /// </summary>
-    private void SendCancel(PendingCall call, ServerLink link)
+    private void SendCancel(PendingCall call, ServerLink link) => SendCancel(call.RequestId, call.Method, link);
+
+    /// <summary>A cancel naming <paramref name="requestId"/> (a call, or a stream's opening request) to the server behind <paramref name="link"/>.</summary>
+    private void SendCancel(ulong requestId, RpcMethod method, ServerLink link)
     {
-        var cancel = new RpcHeader(MessageKind.Cancel, RpcStatus.Ok, call.RequestId, call.Method.ServiceId, call.Method.MethodId, 0);
+        var cancel = new RpcHeader(MessageKind.Cancel, RpcStatus.Ok, requestId, method.ServiceId, method.MethodId, 0);
         if (link.ReadsBatches && !link.IsDisposed)
         {
             // After the request, if it still waits in this turn's batch: the server reads them in order.
