@@ -43,17 +43,7 @@ internal static class Frames
 
             InitBody(ref msg, BodySize(header, metadata, payload.Length, sealer), sendBuffer);
             WriteBody(msg.Slice(), header, metadata, payload, sealer);
-            if (!socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
-            {
-                if (!first)
-                {
-                    throw new InvalidOperationException("NetMQ accepted the first frames of a message but not its body frame.");
-                }
-
-                return false;
-            }
-
-            return true;
+            return SendBody(socket, ref msg, timeout, first);
         }
         finally
         {
@@ -107,17 +97,7 @@ internal static class Frames
 
             msg.InitPool(body.Length);
             body.CopyTo(msg.Slice());
-            if (!socket.TrySend(ref msg, first ? TimeSpan.Zero : TimeSpan.FromSeconds(5), more: false))
-            {
-                if (!first)
-                {
-                    throw new InvalidOperationException("NetMQ accepted the first frames of a message but not its body frame.");
-                }
-
-                return false;
-            }
-
-            return true;
+            return SendBody(socket, ref msg, TimeSpan.Zero, first);
         }
         finally
         {
@@ -174,6 +154,17 @@ internal static class Frames
         }
 
         return true;
+    }
+
+    /// <summary>Sends the body, the message's last frame; false if it is the first frame and the socket would not take it in time.</summary>
+    private static bool SendBody(NetMQSocket socket, ref Msg msg, TimeSpan timeout, bool first)
+    {
+        if (socket.TrySend(ref msg, first ? timeout : TimeSpan.FromSeconds(5), more: false))
+        {
+            return true;
+        }
+
+        return first ? false : throw new InvalidOperationException("NetMQ accepted the first frames of a message but not its body frame.");
     }
 
     private static bool SendPart(NetMQSocket socket, ref Msg msg, TimeSpan timeout, ref bool first)
