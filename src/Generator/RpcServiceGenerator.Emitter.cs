@@ -159,9 +159,8 @@ public sealed partial class RpcServiceGenerator
 
                 if (m.StreamParameter is { } stream)
                 {
-                    string push = $"global::{service.GeneratedNamespace}.Methods.{fields[i]}{PushSuffix}";
-                    string items = $"<{stream.StreamItemType}>(__tzmqRequest, {push}, {stream.Name}, {tokenArgument})";
-                    string itemsAndResult = $"<{stream.StreamItemType}, {m.ResultType}>(__tzmqRequest, {push}, {stream.Name}, {tokenArgument})";
+                    string items = $"<{stream.StreamItemType}>(__tzmqRequest, {stream.Name}, {tokenArgument})";
+                    string itemsAndResult = $"<{stream.StreamItemType}, {m.ResultType}>(__tzmqRequest, {stream.Name}, {tokenArgument})";
                     w.WriteLine(m.ReturnKind switch
                     {
                         ReturnKind.Task => $"return this._channel.InvokeWithStreamAsync{items};",

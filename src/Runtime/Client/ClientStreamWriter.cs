@@ -17,12 +17,11 @@ internal static class ClientStreamWriter
     /// <summary>Opens the call, pushes every item, and returns the method's result.</summary>
     /// <param name="channel">The client's channel.</param>
     /// <param name="request">The request with the other arguments.</param>
-    /// <param name="push">The push descriptor: the server checks pushes against its layout; the client encodes them as the method's.</param>
     /// <param name="items">The items to send.</param>
     /// <param name="cancellationToken">Ends the call.</param>
-    public static async Task<TResult> SendAsync<TItem, TResult>(RpcChannel channel, RpcRequest request, RpcMethod push, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken)
+    public static async Task<TResult> SendAsync<TItem, TResult>(RpcChannel channel, RpcRequest request, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken)
     {
-        _ = push;
+        // Pushes are encoded and their answers decoded as the method's own: only the server needs the push layout.
         if (channel.StreamsUnsupported is { } reason)
         {
             request.Return();

@@ -113,27 +113,24 @@ public abstract class RpcChannel
     /// <typeparam name="TItem">The stream's item type.</typeparam>
     /// <typeparam name="TResult">The method's result type.</typeparam>
     /// <param name="request">The encoded request with the other arguments; consumed when the stream opens.</param>
-    /// <param name="push">The descriptor of the method's pushes.</param>
     /// <param name="items">The items to send.</param>
     /// <param name="cancellationToken">Ends the call, on both sides.</param>
     /// <returns>The method's result.</returns>
-    public Task<TResult> InvokeWithStreamAsync<TItem, TResult>(RpcRequest request, RpcMethod push, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken)
+    public Task<TResult> InvokeWithStreamAsync<TItem, TResult>(RpcRequest request, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(push);
         ArgumentNullException.ThrowIfNull(items);
-        return ClientStreamWriter.SendAsync<TItem, TResult>(this, request, push, items, cancellationToken);
+        return ClientStreamWriter.SendAsync<TItem, TResult>(this, request, items, cancellationToken);
     }
 
     /// <summary>Calls a method that takes a client stream and returns nothing (see <see cref="InvokeWithStreamAsync{TItem, TResult}"/>).</summary>
     /// <typeparam name="TItem">The stream's item type.</typeparam>
     /// <param name="request">The encoded request with the other arguments; consumed when the stream opens.</param>
-    /// <param name="push">The descriptor of the method's pushes.</param>
     /// <param name="items">The items to send.</param>
     /// <param name="cancellationToken">Ends the call, on both sides.</param>
     /// <returns>A task that completes when the method has run.</returns>
-    public Task InvokeWithStreamAsync<TItem>(RpcRequest request, RpcMethod push, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken) =>
-        InvokeWithStreamAsync<TItem, NoResult>(request, push, items, cancellationToken);
+    public Task InvokeWithStreamAsync<TItem>(RpcRequest request, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken) =>
+        InvokeWithStreamAsync<TItem, NoResult>(request, items, cancellationToken);
 
     /// <summary>Pushes a client stream's items: never retried; the last push (<paramref name="end"/>) waits for the method's result.</summary>
     internal Task<TResult> PushStreamAsync<TItem, TResult>(RpcMethod method, ulong streamId, bool end, TItem[] items, CancellationToken cancellationToken)

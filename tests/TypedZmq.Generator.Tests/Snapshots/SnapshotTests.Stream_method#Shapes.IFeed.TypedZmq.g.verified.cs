@@ -83,13 +83,13 @@ namespace TypedZmq.Generated.Shapes.IFeed
         {
             var __tzmqRequest = this._channel.CreateRequest(global::TypedZmq.Generated.Shapes.IFeed.Methods.Sum);
             __tzmqRequest.Write<string>(label);
-            return this._channel.InvokeWithStreamAsync<int, long>(__tzmqRequest, global::TypedZmq.Generated.Shapes.IFeed.Methods.Sum__Push, values, cancellationToken);
+            return this._channel.InvokeWithStreamAsync<int, long>(__tzmqRequest, values, cancellationToken);
         }
 
         global::System.Threading.Tasks.ValueTask global::Shapes.IFeed.Upload(global::System.Collections.Generic.IAsyncEnumerable<byte[]> chunks)
         {
             var __tzmqRequest = this._channel.CreateRequest(global::TypedZmq.Generated.Shapes.IFeed.Methods.Upload);
-            return new global::System.Threading.Tasks.ValueTask(this._channel.InvokeWithStreamAsync<byte[]>(__tzmqRequest, global::TypedZmq.Generated.Shapes.IFeed.Methods.Upload__Push, chunks, default));
+            return new global::System.Threading.Tasks.ValueTask(this._channel.InvokeWithStreamAsync<byte[]>(__tzmqRequest, chunks, default));
         }
     }
 
